@@ -1,0 +1,38 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from enrollment import selectors
+from enrollment.loans.models import DeductionDocument
+from portal.admin_tools import PortalModelAdmin
+from portal.jalali import format_month
+
+
+@admin.register(DeductionDocument)
+class DeductionDocumentAdmin(SimpleHistoryAdmin, PortalModelAdmin):
+    """Deduction documents are written by acceptance of a request, never by hand."""
+
+    list_display = ["pensioner", "dependent", "kind", "monthly_amount", "first", "last", "status", "source_request"]
+    list_select_related = ["pensioner", "dependent", "source_request"]
+    list_filter = ["kind", "status"]
+    search_fields = ["=pensioner__national_code", "=source_request__tracking_code"]
+
+    @admin.display(description="ماه شروع کسر", ordering="first_month")
+    def first(self, obj: DeductionDocument) -> str:
+        return format_month(obj.first_month)
+
+    @admin.display(description="ماه پایان کسر", ordering="last_month")
+    def last(self, obj: DeductionDocument) -> str:
+        return format_month(obj.last_month) or "-"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.filter(pensioner__in=selectors.pensioners_visible_to(request.user).values("pk"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,27 @@
+from enrollment.models.permissions import (
+    BranchGroupObjectPermission,
+    BranchUserObjectPermission,
+    KanoonGroupObjectPermission,
+    KanoonUserObjectPermission,
+)
+from enrollment.models.registry import Branch, County, Dependent, Gender, Kanoon, Pensioner, Province
+from enrollment.models.requests import OPEN_STATUSES, EnrollmentRequest, Operation, RequestItem, RequestStatus
+
+__all__ = [
+    "OPEN_STATUSES",
+    "Branch",
+    "BranchGroupObjectPermission",
+    "BranchUserObjectPermission",
+    "County",
+    "Dependent",
+    "EnrollmentRequest",
+    "Gender",
+    "Kanoon",
+    "KanoonGroupObjectPermission",
+    "KanoonUserObjectPermission",
+    "Operation",
+    "Pensioner",
+    "Province",
+    "RequestItem",
+    "RequestStatus",
+]

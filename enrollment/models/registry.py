@@ -1,0 +1,171 @@
+"""The pension registry as the central pension system holds it: places, offices, pensioners, dependents.
+
+Each person's supplementary insurance status on the pensioner's payment method «نحوه پرداخت» is the
+`has_supplementary` flag of the Pensioner (the main pensioner) and of each Dependent; its history is
+the payroll's audit trail.
+"""
+
+import datetime as dt
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from enrollment.fields import MobileField, NationalCodeField, PersianTextField
+from policies.models import Relation
+
+
+class Province(models.Model):
+    code = models.CharField("کد استان", max_length=4, unique=True)
+    name = PersianTextField("نام استان", max_length=100)
+
+    class Meta:
+        verbose_name = "استان"
+        verbose_name_plural = "استان‌ها"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class County(models.Model):
+    code = models.CharField("کد شهرستان", max_length=8, unique=True)
+    name = PersianTextField("نام شهرستان", max_length=100)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="counties", verbose_name="استان")
+
+    class Meta:
+        verbose_name = "شهرستان"
+        verbose_name_plural = "شهرستان‌ها"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Kanoon(models.Model):
+    """The pensioners' association of one county: reviews that county's requests (point 7)."""
+
+    county = models.OneToOneField(County, on_delete=models.PROTECT, related_name="kanoon", verbose_name="شهرستان")
+    name = PersianTextField("نام کانون", max_length=200)
+    address = PersianTextField("نشانی", max_length=400, blank=True)
+    phone = models.CharField("تلفن", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "کانون بازنشستگان و مستمری‌بگیران"
+        verbose_name_plural = "کانون‌های بازنشستگان و مستمری‌بگیران"
+        ordering = ["name"]
+        permissions = [
+            ("review_kanoon_requests", "بررسی درخواست‌های کانون"),
+            ("view_all_scopes", "دسترسی به همه کانون‌ها و شعب (مدیران و حسابرسان)"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    """A pension branch «شعبه»: pays pensions and carries accepted requests into the payroll."""
+
+    code = models.CharField("کد شعبه", max_length=10, unique=True)
+    name = PersianTextField("نام شعبه", max_length=200)
+    address = PersianTextField("نشانی", max_length=400)
+    phone = models.CharField("تلفن", max_length=20)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="branches", verbose_name="استان")
+
+    class Meta:
+        verbose_name = "شعبه"
+        verbose_name_plural = "شعب"
+        ordering = ["code"]
+        permissions = [("process_branch_requests", "رسیدگی به درخواست‌های شعبه")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "مرد"
+    FEMALE = "female", "زن"
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class Pensioner(models.Model):
+    national_code = NationalCodeField(unique=True)
+    pension_number = models.CharField("شماره مستمری", max_length=20, unique=True)
+    first_name = PersianTextField("نام", max_length=100)
+    last_name = PersianTextField("نام خانوادگی", max_length=100, db_index=True)
+    father_name = PersianTextField("نام پدر", max_length=100, blank=True)
+    birth_date = models.DateField("تاریخ تولد")
+    gender = models.CharField("جنسیت", max_length=6, choices=Gender.choices)
+    mobile = MobileField()
+    paying_branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="pensioners", verbose_name="شعبه پرداخت‌کننده"
+    )
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="pensioners", verbose_name="شهرستان محل سکونت"
+    )
+    is_colleague = models.BooleanField("همکار", default=False, help_text="بازنشسته سازمان تأمین اجتماعی")
+    file_active = models.BooleanField("پرونده فعال", default=True)
+    has_supplementary = models.BooleanField("بیمه تکمیلی (نحوه پرداخت)", default=False)
+
+    updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "مستمری‌بگیر"
+        verbose_name_plural = "مستمری‌بگیران"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.national_code})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: dt.date) -> int:
+        return age_on(self.birth_date, day)
+
+
+class Dependent(models.Model):
+    """A person in the pensioner's care «فرد تبعی». Guardianship ended before today means not listed."""
+
+    pensioner = models.ForeignKey(
+        Pensioner, on_delete=models.CASCADE, related_name="dependents", verbose_name="مستمری‌بگیر"
+    )
+    national_code = NationalCodeField()
+    first_name = PersianTextField("نام", max_length=100)
+    last_name = PersianTextField("نام خانوادگی", max_length=100)
+    relation = models.CharField("نسبت", max_length=10, choices=[c for c in Relation.choices if c[0] != Relation.SELF])
+    gender = models.CharField("جنسیت", max_length=6, choices=Gender.choices)
+    birth_date = models.DateField("تاریخ تولد")
+    guardianship_end = models.DateField("تاریخ خاتمه کفالت", null=True, blank=True, help_text="خالی یعنی نامحدود")
+    covered_elsewhere = models.BooleanField(
+        "تحت پوشش در جای دیگر", default=False, help_text="همسر شاغل، بازنشسته یا تحت پوشش فرزند"
+    )
+    has_supplementary = models.BooleanField("بیمه تکمیلی (نحوه پرداخت)", default=False)
+
+    updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "فرد تبعی"
+        verbose_name_plural = "افراد تبعی"
+        ordering = ["pensioner", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pensioner", "national_code"], name="unique_dependent_per_pensioner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_relation_display()})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def guardianship_current(self, day: dt.date) -> bool:
+        return self.guardianship_end is None or self.guardianship_end >= day
+
+    def age_on(self, day: dt.date) -> int:
+        return age_on(self.birth_date, day)

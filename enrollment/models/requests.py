@@ -1,0 +1,128 @@
+"""A pensioner's request to enroll in or withdraw from supplementary insurance, and its per-person items.
+
+Statuses and labels are DESIGN.md's. The moves between them live in the workflow module; nothing
+else changes `status`.
+"""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from enrollment.models.registry import Branch, Dependent, Kanoon, Pensioner
+from policies.models import ContractPeriod, Relation, TermsVersion
+
+
+class RequestStatus(models.TextChoices):
+    DRAFT = "draft", "پیش‌نویس"
+    KANOON_REVIEW = "kanoon_review", "در حال بررسی کانون بازنشستگان و مستمری‌بگیران"
+    KANOON_REJECTED = "kanoon_rejected", "مختومه - عدم تایید کانون"
+    BRANCH_REVIEW = "branch_review", "در حال بررسی - نیاز به رسیدگی شعبه"
+    BRANCH_REJECTED = "branch_rejected", "مختومه - عدم تایید شعبه"
+    ACCEPTED = "accepted", "مختومه - تایید نهایی"
+    CANCELLED = "cancelled", "لغو شده توسط متقاضی"
+
+
+OPEN_STATUSES = (RequestStatus.DRAFT, RequestStatus.KANOON_REVIEW, RequestStatus.BRANCH_REVIEW)
+
+
+class Operation(models.TextChoices):
+    ENROLL = "enroll", "ثبت‌نام"
+    WITHDRAW = "withdraw", "انصراف"
+    NONE = "none", "بدون تغییر"
+
+
+def new_tracking_code() -> str:
+    """Twelve digits from a secure source, never starting with 0 (easy to read out on the phone)."""
+    return str(secrets.randbelow(9 * 10**11) + 10**11)
+
+
+class EnrollmentRequest(models.Model):
+    pensioner = models.ForeignKey(
+        Pensioner, on_delete=models.PROTECT, related_name="requests", verbose_name="مستمری‌بگیر"
+    )
+    period = models.ForeignKey(ContractPeriod, on_delete=models.PROTECT, related_name="requests", verbose_name="دوره")
+    status = models.CharField(
+        "وضعیت", max_length=20, choices=RequestStatus.choices, default=RequestStatus.DRAFT, db_index=True
+    )
+    tracking_code = models.CharField("کد رهگیری", max_length=12, unique=True, default=new_tracking_code)
+    terms_version = models.ForeignKey(
+        TermsVersion, on_delete=models.PROTECT, null=True, blank=True, verbose_name="نسخه شرایط پذیرفته‌شده"
+    )
+    terms_accepted_at = models.DateTimeField("زمان پذیرش شرایط", null=True, blank=True)
+    kanoon = models.ForeignKey(
+        Kanoon, on_delete=models.PROTECT, related_name="requests", verbose_name="کانون رسیدگی‌کننده"
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="requests", verbose_name="شعبه رسیدگی‌کننده"
+    )
+    submitted_at = models.DateTimeField("زمان ثبت", null=True, blank=True)
+    created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
+    updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "درخواست عضویت بیمه تکمیلی"
+        verbose_name_plural = "درخواست‌های عضویت بیمه تکمیلی"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pensioner", "period"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="one_open_request_per_period",
+                violation_error_message="برای این مستمری‌بگیر در این دوره یک درخواست باز وجود دارد.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["kanoon", "status", "submitted_at", "id"], name="request_kanoon_queue"),
+            models.Index(fields=["branch", "status", "submitted_at", "id"], name="request_branch_queue"),
+            models.Index(fields=["submitted_at", "id"], name="request_submitted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"درخواست {self.tracking_code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class RequestItem(models.Model):
+    """One person of a request: what they had, what the pensioner chose, what they will have."""
+
+    request = models.ForeignKey(
+        EnrollmentRequest, on_delete=models.CASCADE, related_name="items", verbose_name="درخواست"
+    )
+    dependent = models.ForeignKey(
+        Dependent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request_items",
+        verbose_name="فرد تبعی",
+        help_text="خالی یعنی خود مستمری‌بگیر اصلی",
+    )
+    relation = models.CharField("نسبت", max_length=10, choices=Relation.choices)
+    status_before = models.BooleanField("وضعیت فعلی بیمه تکمیلی")
+    operation = models.CharField("عملیات", max_length=10, choices=Operation.choices, default=Operation.NONE)
+    status_after = models.BooleanField("وضعیت جدید بیمه تکمیلی")
+
+    class Meta:
+        verbose_name = "فرد درخواست"
+        verbose_name_plural = "افراد درخواست"
+        ordering = ["request", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "dependent"], name="one_item_per_dependent"),
+            models.UniqueConstraint(
+                fields=["request"], condition=Q(dependent__isnull=True), name="one_item_for_main_pensioner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()} - {self.get_operation_display()}"
+
+    @property
+    def person(self) -> Pensioner | Dependent:
+        return self.dependent if self.dependent_id else self.request.pensioner

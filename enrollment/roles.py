@@ -1,0 +1,74 @@
+"""The staff roles, as groups, and the object permissions that give a user a Kanoon or a branch."""
+
+from django.contrib.auth.models import Group, Permission, User
+from guardian.shortcuts import assign_perm
+
+from enrollment.models import Branch, Kanoon
+
+KANOON_STAFF = "کارکنان کانون"
+BRANCH_STAFF = "کارکنان شعبه"
+MANAGER = "مدیران"
+AUDITOR = "حسابرسان"
+PR_STAFF = "روابط عمومی"
+
+REVIEW_KANOON = "enrollment.review_kanoon_requests"
+PROCESS_BRANCH = "enrollment.process_branch_requests"
+VIEW_ALL_SCOPES = "enrollment.view_all_scopes"
+
+_VIEW_REGISTRY = [
+    "enrollment.view_pensioner",
+    "enrollment.view_dependent",
+    "enrollment.view_enrollmentrequest",
+    "enrollment.view_requestitem",
+    "enrollment.view_branch",
+    "enrollment.view_kanoon",
+    "enrollment.view_county",
+    "enrollment.view_province",
+    "loans.view_deductiondocument",
+    "policies.view_contractperiod",
+    "policies.view_termsversion",
+    "policies.view_premiumrate",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    KANOON_STAFF: _VIEW_REGISTRY,
+    BRANCH_STAFF: _VIEW_REGISTRY,
+    AUDITOR: [*_VIEW_REGISTRY, VIEW_ALL_SCOPES],
+    MANAGER: [
+        *_VIEW_REGISTRY,
+        VIEW_ALL_SCOPES,
+        "enrollment.add_pensioner",
+        "enrollment.change_pensioner",
+        "enrollment.add_dependent",
+        "enrollment.change_dependent",
+        "policies.add_contractperiod",
+        "policies.change_contractperiod",
+        "policies.add_termsversion",
+        "policies.add_premiumrate",
+        "policies.change_premiumrate",
+    ],
+    PR_STAFF: [],
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def roles_ensure() -> dict[str, Group]:
+    """Create the role groups with their model permissions; running it again changes nothing."""
+    groups = {}
+    for name, permissions in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([_permission(p) for p in permissions])
+        groups[name] = group
+    return groups
+
+
+def kanoon_assign(*, user: User, kanoon: Kanoon) -> None:
+    assign_perm(REVIEW_KANOON, user, kanoon)
+
+
+def branch_assign(*, user: User, branch: Branch) -> None:
+    assign_perm(PROCESS_BRANCH, user, branch)

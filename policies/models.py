@@ -1,0 +1,153 @@
+"""Contract periods (directive point 15): each year's window, terms, premium rates and enrollment rules."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Relation(models.TextChoices):
+    """Who a person is to the main pensioner; also the key of premium rates and rules."""
+
+    SELF = "self", "مستمری‌بگیر اصلی"
+    SPOUSE = "spouse", "همسر"
+    CHILD = "child", "فرزند"
+    PARENT = "parent", "پدر/مادر"
+
+
+class InsuranceKind(models.TextChoices):
+    HEALTH = "health", "بیمه تکمیلی درمان"
+    LIFE = "life", "بیمه عمر"
+
+
+class WithdrawalPolicy(models.TextChoices):
+    WINDOW_ONLY = "window_only", "فقط در مهلت ثبت‌نام"
+    ANYTIME = "anytime", "در هر زمان از دوره"
+    NEVER = "never", "انصراف در طول دوره مجاز نیست"
+
+
+class ContractPeriod(models.Model):
+    title = models.CharField("عنوان", max_length=200)
+    insurer = models.CharField("شرکت بیمه‌گر", max_length=200)
+    directive_reference = models.CharField("شماره و تاریخ بخشنامه", max_length=200, blank=True)
+    coverage_start = models.DateField("شروع پوشش قرارداد")
+    coverage_end = models.DateField("پایان پوشش قرارداد")
+    window_opens_at = models.DateTimeField("شروع مهلت ثبت درخواست")
+    window_closes_at = models.DateTimeField("پایان مهلت ثبت درخواست")
+    is_active = models.BooleanField(
+        "دوره جاری", default=False, help_text="فقط یک دوره می‌تواند در هر زمان درخواست بپذیرد."
+    )
+
+    main_required_for_dependents = models.BooleanField("ثبت‌نام افراد تبعی فقط با عضویت مستمری‌بگیر اصلی", default=True)
+    spouse_with_main = models.BooleanField(
+        "همسر همراه مستمری‌بگیر اصلی ثبت‌نام می‌شود",
+        default=True,
+        help_text="مگر همسری که در جای دیگر تحت پوشش است (شاغل، بازنشسته یا تحت پوشش فرزند).",
+    )
+    children_all_or_nothing = models.BooleanField("فرزندان: همه یا هیچ‌کدام", default=True)
+    parents_all_or_nothing = models.BooleanField("پدر و مادر: همه یا هیچ‌کدام", default=True)
+    child_max_age = models.PositiveSmallIntegerField("حداکثر سن فرزند", null=True, blank=True)
+    parent_max_age = models.PositiveSmallIntegerField("حداکثر سن پدر و مادر", null=True, blank=True)
+    withdrawal_policy = models.CharField(
+        "انصراف در طول دوره", max_length=20, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.WINDOW_ONLY
+    )
+    kanoon_target_days = models.PositiveSmallIntegerField("مهلت رسیدگی کانون (روز کاری)", default=3)
+    branch_target_days = models.PositiveSmallIntegerField("مهلت رسیدگی شعبه (روز کاری)", default=5)
+
+    created_at = models.DateTimeField("ایجاد", auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "دوره قرارداد"
+        verbose_name_plural = "دوره‌های قرارداد"
+        ordering = ["-coverage_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_period"),
+            models.CheckConstraint(condition=Q(window_closes_at__gt=F("window_opens_at")), name="window_in_order"),
+            models.CheckConstraint(condition=Q(coverage_end__gt=F("coverage_start")), name="coverage_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.window_opens_at and self.window_closes_at and self.window_closes_at <= self.window_opens_at:
+            errors["window_closes_at"] = "پایان مهلت ثبت درخواست باید بعد از شروع آن باشد."
+        if self.coverage_start and self.coverage_end and self.coverage_end <= self.coverage_start:
+            errors["coverage_end"] = "پایان پوشش قرارداد باید بعد از شروع آن باشد."
+        if self.is_active:
+            other_active = ContractPeriod.objects.filter(is_active=True).exclude(pk=self.pk).first()
+            if other_active:
+                errors["is_active"] = (
+                    f"دوره «{other_active.title}» اکنون دوره جاری است؛ ابتدا آن را از حالت جاری خارج کنید."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def accepts_submissions(self, at: dt.datetime | None = None) -> bool:
+        """True while this is the active period and `at` (default now) lies inside its window."""
+        moment = at or timezone.now()
+        return self.is_active and self.window_opens_at <= moment < self.window_closes_at
+
+
+class TermsVersion(models.Model):
+    """The notes and terms a pensioner accepts in step 1. A version, once accepted, is never edited."""
+
+    period = models.ForeignKey(ContractPeriod, on_delete=models.PROTECT, related_name="terms", verbose_name="دوره")
+    version = models.PositiveIntegerField("نسخه")
+    text = models.TextField("متن شرایط و توضیحات")
+    published_at = models.DateTimeField("تاریخ انتشار", default=timezone.now)
+
+    class Meta:
+        verbose_name = "نسخه شرایط قرارداد"
+        verbose_name_plural = "نسخه‌های شرایط قرارداد"
+        ordering = ["period", "-version"]
+        constraints = [models.UniqueConstraint(fields=["period", "version"], name="unique_terms_version")]
+
+    def __str__(self) -> str:
+        return f"{self.period} - نسخه {self.version}"
+
+
+class PremiumRate(models.Model):
+    """One monthly premium, in rials, for a kind of insurance, a relation and an age band."""
+
+    period = models.ForeignKey(ContractPeriod, on_delete=models.PROTECT, related_name="rates", verbose_name="دوره")
+    kind = models.CharField("نوع بیمه", max_length=10, choices=InsuranceKind.choices)
+    relation = models.CharField("نسبت", max_length=10, choices=Relation.choices)
+    min_age = models.PositiveSmallIntegerField("از سن", default=0)
+    max_age = models.PositiveSmallIntegerField("تا سن", null=True, blank=True, help_text="خالی یعنی بدون سقف")
+    full_premium = models.PositiveBigIntegerField("حق بیمه کامل (ریال)")
+    sso_subsidy = models.PositiveBigIntegerField("مساعدت سازمان (ریال)")
+    insured_share = models.PositiveBigIntegerField("سهم پرداختی بیمه‌شده (ریال)")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "نرخ حق بیمه"
+        verbose_name_plural = "نرخ‌های حق بیمه"
+        ordering = ["period", "kind", "relation", "min_age"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(full_premium=F("sso_subsidy") + F("insured_share")), name="premium_parts_add_up"
+            ),
+            models.CheckConstraint(condition=Q(max_age__isnull=True) | Q(max_age__gte=F("min_age")), name="age_band"),
+            models.UniqueConstraint(fields=["period", "kind", "relation", "min_age"], name="unique_rate_band"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} - {self.get_relation_display()}"
+
+    def clean(self) -> None:
+        if None in (self.full_premium, self.sso_subsidy, self.insured_share):
+            return
+        if self.full_premium != self.sso_subsidy + self.insured_share:
+            raise ValidationError("حق بیمه کامل باید برابر مجموع مساعدت سازمان و سهم بیمه‌شده باشد.")
+        if self.max_age is not None and self.max_age < self.min_age:
+            raise ValidationError({"max_age": "«تا سن» نمی‌تواند کمتر از «از سن» باشد."})
+
+    def covers_age(self, age: int) -> bool:
+        return age >= self.min_age and (self.max_age is None or age <= self.max_age)

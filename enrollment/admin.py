@@ -1,12 +1,11 @@
 """The registry pages of the operators' admin. Every queryset passes through enrollment.selectors."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from enrollment import selectors
 from enrollment.identity import normalize_national_code
 from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province, RequestItem
-from portal.admin_tools import PortalModelAdmin, PortalTabularInline, jalali_column
+from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from portal.text import normalize_text
 
 
@@ -84,7 +83,7 @@ class DependentInline(PortalTabularInline):
 
 
 @admin.register(Pensioner)
-class PensionerAdmin(NormalizedSearchMixin, SimpleHistoryAdmin, PortalModelAdmin):
+class PensionerAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "national_code",
         "full_name",
@@ -125,7 +124,7 @@ class PensionerAdmin(NormalizedSearchMixin, SimpleHistoryAdmin, PortalModelAdmin
 
 
 @admin.register(Dependent)
-class DependentAdmin(NormalizedSearchMixin, SimpleHistoryAdmin, PortalModelAdmin):
+class DependentAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "national_code",
         "full_name",
@@ -162,7 +161,7 @@ class RequestItemInline(PortalTabularInline):
 
 
 @admin.register(EnrollmentRequest)
-class EnrollmentRequestAdmin(SimpleHistoryAdmin, PortalModelAdmin):
+class EnrollmentRequestAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     """Read-only view of requests, scoped; their moves belong to the workflow, never to a form."""
 
     list_display = ["tracking_code", "pensioner", "status", "kanoon", "branch", "submitted_at_jalali"]

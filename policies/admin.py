@@ -1,8 +1,7 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from policies.models import ContractPeriod, PremiumRate, TermsVersion
-from portal.admin_tools import PortalModelAdmin, PortalTabularInline, jalali_column
+from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 
 
 class TermsVersionInline(PortalTabularInline):
@@ -16,7 +15,7 @@ class PremiumRateInline(PortalTabularInline):
 
 
 @admin.register(ContractPeriod)
-class ContractPeriodAdmin(SimpleHistoryAdmin, PortalModelAdmin):
+class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     list_display = ["title", "insurer", "is_active", "coverage_start_jalali", "window_opens", "window_closes"]
     list_filter = ["is_active"]
     search_fields = ["title", "insurer"]
@@ -47,7 +46,7 @@ class ContractPeriodAdmin(SimpleHistoryAdmin, PortalModelAdmin):
 
 
 @admin.register(PremiumRate)
-class PremiumRateAdmin(SimpleHistoryAdmin, PortalModelAdmin):
+class PremiumRateAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     list_display = ["period", "kind", "relation", "min_age", "max_age", "full_premium", "sso_subsidy", "insured_share"]
     list_select_related = ["period"]
     list_filter = ["kind", "relation"]

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections, models
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
 
 from portal import jalali
-from portal.forms import JalaliDateField, JalaliDateTimeField
+from portal.forms import JalaliDateField, JalaliDateInput, JalaliDateTimeField, JalaliDateTimeInput
 
 
 class CappedCountPaginator(Paginator):
@@ -43,7 +45,7 @@ def jalali_column(field: str, description: str, *, with_time: bool = False) -> C
     formatter = jalali.format_datetime if with_time else jalali.format_date
 
     @admin.display(description=description, ordering=field)
-    def column(obj):
+    def column(model_admin, obj):
         return formatter(getattr(obj, field)) or "-"
 
     column.__name__ = f"{field}_jalali"
@@ -56,12 +58,26 @@ class PortalModelAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+    # Both keys: the admin merges these into its defaults, which would keep its Gregorian widgets.
     formfield_overrides = {
-        models.DateTimeField: {"form_class": JalaliDateTimeField},
-        models.DateField: {"form_class": JalaliDateField},
+        models.DateTimeField: {"form_class": JalaliDateTimeField, "widget": JalaliDateTimeInput},
+        models.DateField: {"form_class": JalaliDateField, "widget": JalaliDateInput},
     }
 
 
 class PortalTabularInline(admin.TabularInline):
     formfield_overrides = PortalModelAdmin.formfield_overrides
     extra = 0
+
+
+class ScopedHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's history page, but only for objects the user's scoped queryset contains.
+
+    Upstream falls back to the latest historical record when the object is not in the queryset,
+    which would show an out-of-scope object's history; here out of scope looks like "does not exist".
+    """
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.get_queryset(request).filter(pk=admin.utils.unquote(object_id)).exists():
+            raise Http404
+        return super().history_view(request, object_id, extra_context)

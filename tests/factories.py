@@ -47,7 +47,7 @@ class BranchFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Branch
 
-    code = factory.Sequence(lambda n: f"{1000 + n}")
+    code = factory.Sequence(lambda n: f"B{n:05d}")
     name = factory.Sequence(lambda n: f"شعبه {n}")
     address = "خیابان آزادی، پلاک ۱"
     phone = "02100000000"

@@ -1,14 +1,13 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from enrollment import selectors
 from enrollment.loans.models import DeductionDocument
-from portal.admin_tools import PortalModelAdmin
+from portal.admin_tools import PortalModelAdmin, ScopedHistoryAdmin
 from portal.jalali import format_month
 
 
 @admin.register(DeductionDocument)
-class DeductionDocumentAdmin(SimpleHistoryAdmin, PortalModelAdmin):
+class DeductionDocumentAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     """Deduction documents are written by acceptance of a request, never by hand."""
 
     list_display = ["pensioner", "dependent", "kind", "monthly_amount", "first", "last", "status", "source_request"]

@@ -11,6 +11,7 @@ from policies.models import ContractPeriod, InsuranceKind
 class DeductionStatus(models.TextChoices):
     ACTIVE = "active", "فعال"
     ENDED = "ended", "خاتمه‌یافته"
+    CANCELLED = "cancelled", "لغو پیش از شروع کسر"
 
 
 class DeductionDocument(models.Model):

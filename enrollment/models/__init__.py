@@ -5,7 +5,14 @@ from enrollment.models.permissions import (
     KanoonUserObjectPermission,
 )
 from enrollment.models.registry import Branch, County, Dependent, Gender, Kanoon, Pensioner, Province
-from enrollment.models.requests import OPEN_STATUSES, EnrollmentRequest, Operation, RequestItem, RequestStatus
+from enrollment.models.requests import (
+    OPEN_STATUSES,
+    EnrollmentRequest,
+    Operation,
+    RejectionReason,
+    RequestItem,
+    RequestStatus,
+)
 
 __all__ = [
     "OPEN_STATUSES",
@@ -22,6 +29,7 @@ __all__ = [
     "Operation",
     "Pensioner",
     "Province",
+    "RejectionReason",
     "RequestItem",
     "RequestStatus",
 ]

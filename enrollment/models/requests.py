@@ -6,6 +6,7 @@ else changes `status`.
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -33,6 +34,15 @@ class Operation(models.TextChoices):
     NONE = "none", "بدون تغییر"
 
 
+class RejectionReason(models.TextChoices):
+    INCOMPLETE_DOCUMENTS = "incomplete_documents", "نقص مدارک یا اطلاعات پرونده"
+    NOT_ELIGIBLE = "not_eligible", "عدم احراز شرایط مشمولیت"
+    DEPENDENT_MISMATCH = "dependent_mismatch", "مغایرت اطلاعات افراد تبعی"
+    RULES_NOT_MET = "rules_not_met", "عدم رعایت شرایط قرارداد این دوره"
+    DUPLICATE = "duplicate", "درخواست تکراری"
+    OTHER = "other", "سایر موارد"
+
+
 def new_tracking_code() -> str:
     """Twelve digits from a secure source, never starting with 0 (easy to read out on the phone)."""
     return str(secrets.randbelow(9 * 10**11) + 10**11)
@@ -58,6 +68,20 @@ class EnrollmentRequest(models.Model):
         Branch, on_delete=models.PROTECT, related_name="requests", verbose_name="شعبه رسیدگی‌کننده"
     )
     submitted_at = models.DateTimeField("زمان ثبت", null=True, blank=True)
+    waiting_since = models.DateTimeField(
+        "در انتظار از", null=True, blank=True, help_text="زمان ورود به کارتابل فعلی (کانون یا شعبه)"
+    )
+    rejection_reason = models.CharField("علت عدم تایید", max_length=30, choices=RejectionReason.choices, blank=True)
+    decision_note = models.TextField("توضیح رسیدگی", blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="در حال رسیدگی توسط",
+    )
+    claimed_at = models.DateTimeField("زمان برداشتن", null=True, blank=True)
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
 
@@ -76,8 +100,8 @@ class EnrollmentRequest(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["kanoon", "status", "submitted_at", "id"], name="request_kanoon_queue"),
-            models.Index(fields=["branch", "status", "submitted_at", "id"], name="request_branch_queue"),
+            models.Index(fields=["kanoon", "status", "waiting_since", "id"], name="request_kanoon_queue"),
+            models.Index(fields=["branch", "status", "waiting_since", "id"], name="request_branch_queue"),
             models.Index(fields=["submitted_at", "id"], name="request_submitted"),
         ]
 

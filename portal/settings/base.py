@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "policies",
     "enrollment",
     "enrollment.loans",
+    "enrollment.sms",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,224 @@
+"""The pensioner's draft request, wizard steps 1-4 (directive points 3-6), up to its submission.
+
+Every function takes the pensioner who is signed in and refuses anything that is not theirs, not
+listed for them (guardianship ended, another pensioner's dependent, unknown id), or outside the
+active period's window.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from enrollment import workflow
+from enrollment.models import Dependent, EnrollmentRequest, Kanoon, Operation, Pensioner, RequestItem, RequestStatus
+from enrollment.models.registry import age_on
+from enrollment.rules import PersonChoice, rules_violations
+from enrollment.workflow import MoveRefused
+from policies.models import ContractPeriod, Relation, TermsVersion
+from policies.selectors import period_accepting_submissions, terms_current
+from portal import jalali
+
+SELF = "self"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone listed in step 3: the main pensioner (key "self") or a current dependent."""
+
+    key: str
+    name: str
+    relation: str
+    relation_label: str
+    birth_date: dt.date
+    guardianship_end: dt.date | None
+    covered_elsewhere: bool
+    insured: bool
+    dependent: Dependent | None
+
+
+def eligibility_problem(pensioner: Pensioner, *, at: dt.datetime | None = None) -> str | None:
+    """Why this pensioner cannot use the service now, in plain Persian with what to do; None if they can."""
+    if pensioner.is_colleague:
+        return (
+            "این خدمت ویژه مستمری‌بگیران غیرهمکار است. همکاران بازنشسته سازمان تأمین اجتماعی از طریق "
+            "بیمه تکمیلی کارکنان سازمان تحت پوشش هستند؛ برای راهنمایی با اداره رفاه کارکنان تماس بگیرید."
+        )
+    if not pensioner.file_active:
+        return (
+            "پرونده مستمری شما در حال حاضر فعال نیست. لطفاً برای بررسی پرونده به شعبه پرداخت‌کننده "
+            f"مستمری خود ({pensioner.paying_branch.name}) مراجعه کنید."
+        )
+    if period_accepting_submissions(at) is None:
+        return "در حال حاضر مهلت ثبت درخواست بیمه تکمیلی باز نیست. زمان ثبت‌نام دوره بعد در همین درگاه اعلام می‌شود."
+    return None
+
+
+def people_listed(pensioner: Pensioner, *, today: dt.date | None = None) -> list[Person]:
+    """The main pensioner and the dependents whose guardianship has not ended, in a stable order."""
+    today = today or jalali.today()
+    people = [
+        Person(
+            key=SELF,
+            name=pensioner.full_name,
+            relation=Relation.SELF,
+            relation_label=Relation.SELF.label,
+            birth_date=pensioner.birth_date,
+            guardianship_end=None,
+            covered_elsewhere=False,
+            insured=pensioner.has_supplementary,
+            dependent=None,
+        )
+    ]
+    for dependent in pensioner.dependents.order_by("relation", "birth_date", "id"):
+        if dependent.guardianship_current(today):
+            people.append(
+                Person(
+                    key=str(dependent.pk),
+                    name=dependent.full_name,
+                    relation=dependent.relation,
+                    relation_label=dependent.get_relation_display(),
+                    birth_date=dependent.birth_date,
+                    guardianship_end=dependent.guardianship_end,
+                    covered_elsewhere=dependent.covered_elsewhere,
+                    insured=dependent.has_supplementary,
+                    dependent=dependent,
+                )
+            )
+    return people
+
+
+def has_ended_dependents(pensioner: Pensioner, *, today: dt.date | None = None) -> bool:
+    today = today or jalali.today()
+    return pensioner.dependents.filter(guardianship_end__lt=today).exists()
+
+
+def operation_allowed(person: Person, operation: str) -> bool:
+    """«ثبت‌نام» only for someone without insurance, «انصراف» only for someone with it."""
+    return operation == Operation.NONE or operation == (Operation.WITHDRAW if person.insured else Operation.ENROLL)
+
+
+def status_after(person: Person, operation: str) -> bool:
+    return {Operation.ENROLL: True, Operation.WITHDRAW: False}.get(operation, person.insured)
+
+
+def choices_problems(
+    *, period: ContractPeriod, pensioner: Pensioner, operations: dict[str, str], today: dt.date | None = None
+) -> list[str]:
+    """Everything wrong with a set of chosen operations (keys are Person.key), as Persian sentences."""
+    today = today or jalali.today()
+    people = {person.key: person for person in people_listed(pensioner, today=today)}
+    unknown = set(operations) - set(people)
+    if unknown:
+        return ["فردی که انتخاب شده در فهرست افراد شما نیست. لطفاً فهرست را دوباره باز کنید و از همان انتخاب کنید."]
+    problems = [
+        f"{people[key].name}: عملیات «{Operation(op).label if op in Operation.values else op}» برای این فرد ممکن نیست."
+        for key, op in operations.items()
+        if not operation_allowed(people[key], op)
+    ]
+    if problems:
+        return problems
+    chosen = [
+        PersonChoice(
+            key=person.key,
+            name=person.name,
+            relation=person.relation,
+            age=age_on(person.birth_date, today),
+            covered_elsewhere=person.covered_elsewhere,
+            current=person.insured,
+            new=status_after(person, operations.get(person.key, Operation.NONE)),
+        )
+        for person in people.values()
+    ]
+    if not any(choice.new != choice.current for choice in chosen):
+        return ["برای ادامه دست‌کم برای یک نفر «ثبت‌نام» یا «انصراف» را انتخاب کنید."]
+    return rules_violations(period=period, people=chosen)
+
+
+def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
+    """The pensioner's draft in the active period, created on first use; refused while another
+    request of theirs is still being reviewed."""
+    problem = eligibility_problem(pensioner)
+    if problem:
+        raise MoveRefused(problem)
+    period = period_accepting_submissions()
+    open_request = EnrollmentRequest.objects.filter(
+        pensioner=pensioner, period=period, status__in=[RequestStatus.KANOON_REVIEW, RequestStatus.BRANCH_REVIEW]
+    ).first()
+    if open_request:
+        raise MoveRefused(
+            f"درخواست شما با کد رهگیری {open_request.tracking_code} در حال بررسی است. "
+            "تا پایان بررسی آن نمی‌توانید درخواست دیگری ثبت کنید."
+        )
+    draft = EnrollmentRequest.objects.filter(pensioner=pensioner, period=period, status=RequestStatus.DRAFT).first()
+    if draft:
+        return draft
+    kanoon = Kanoon.objects.filter(county_id=pensioner.county_id).first()
+    if kanoon is None:
+        raise MoveRefused("کانون بازنشستگان شهرستان شما هنوز در سامانه تعریف نشده است؛ لطفاً بعداً مراجعه کنید.")
+    try:
+        with transaction.atomic():
+            return EnrollmentRequest.objects.create(
+                pensioner=pensioner, period=period, kanoon=kanoon, branch_id=pensioner.paying_branch_id
+            )
+    except IntegrityError:  # a second tab created it a moment ago: use that one
+        return EnrollmentRequest.objects.get(pensioner=pensioner, period=period, status=RequestStatus.DRAFT)
+
+
+def draft_terms_accept(*, draft: EnrollmentRequest, terms: TermsVersion) -> None:
+    """Step 1: records which terms text was accepted, and when."""
+    draft.terms_version = terms
+    draft.terms_accepted_at = timezone.now()
+    draft._change_reason = f"پذیرش شرایط قرارداد (نسخه {terms.version})"
+    draft.save(update_fields=["terms_version", "terms_accepted_at", "updated_at"])
+
+
+def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -> list[str]:
+    """Step 3: replaces the draft's items with these choices, or returns the problems and saves nothing."""
+    today = jalali.today()
+    problems = choices_problems(period=draft.period, pensioner=draft.pensioner, operations=operations, today=today)
+    if problems:
+        return problems
+    people = people_listed(draft.pensioner, today=today)
+    with transaction.atomic():
+        draft.items.all().delete()
+        RequestItem.objects.bulk_create(
+            RequestItem(
+                request=draft,
+                dependent=person.dependent,
+                relation=person.relation,
+                status_before=person.insured,
+                operation=operations.get(person.key, Operation.NONE),
+                status_after=status_after(person, operations.get(person.key, Operation.NONE)),
+            )
+            for person in people
+        )
+    return []
+
+
+def draft_operations(draft: EnrollmentRequest) -> dict[str, str]:
+    """The saved choices of a draft, keyed like Person.key, so «بازگشت» shows them again."""
+    return {str(item.dependent_id or SELF): item.operation for item in draft.items.all()}
+
+
+def draft_submit(*, draft_id: int, pensioner: Pensioner) -> EnrollmentRequest:
+    """Step 4's «ثبت نهایی»: every check again under the row lock, then the move to the Kanoon."""
+
+    def check(request: EnrollmentRequest) -> None:
+        problem = eligibility_problem(pensioner)
+        if problem:
+            raise MoveRefused(problem)
+        if request.period_id != period_accepting_submissions().pk:
+            raise MoveRefused("این پیش‌نویس مربوط به دوره دیگری است؛ لطفاً درخواست را از ابتدا ثبت کنید.")
+        current_terms = terms_current(period=request.period)
+        if request.terms_version_id is None or request.terms_version_id != getattr(current_terms, "pk", None):
+            raise MoveRefused("ابتدا شرایط قرارداد را در مرحله ۱ بخوانید و تایید کنید.")
+        operations = draft_operations(request)
+        if not operations:
+            raise MoveRefused("ابتدا در مرحله ۳ عملیات هر نفر را انتخاب کنید.")
+        problems = choices_problems(period=request.period, pensioner=pensioner, operations=operations)
+        if problems:
+            raise MoveRefused(" ".join(problems))
+
+    return workflow.request_submit(request_id=draft_id, pensioner=pensioner, check=check)

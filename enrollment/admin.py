@@ -1,12 +1,16 @@
 """The registry pages of the operators' admin. Every queryset passes through enrollment.selectors."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
-from enrollment import selectors
+from enrollment import cartable, selectors  # noqa: F401  (cartable registers the request admin)
 from enrollment.identity import normalize_national_code
-from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province, RequestItem
+from enrollment.models import Branch, County, Dependent, Kanoon, Pensioner, Province
+from enrollment.resources import PensionerResource
 from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
-from portal.text import normalize_text
+from portal.text import normalize_text, to_persian_digits
 
 
 class NormalizedSearchMixin:
@@ -35,7 +39,7 @@ class ProvinceListFilter(admin.SimpleListFilter):
 @admin.register(Province)
 class ProvinceAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["name", "code"]
-    search_fields = ["name", "=code"]
+    search_fields = ["name__startswith", "code__exact"]
 
 
 @admin.register(County)
@@ -43,7 +47,7 @@ class CountyAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["name", "code", "province"]
     list_select_related = ["province"]
     list_filter = ["province"]
-    search_fields = ["name", "=code"]
+    search_fields = ["name__startswith", "code__exact"]
     autocomplete_fields = ["province"]
 
 
@@ -51,7 +55,7 @@ class CountyAdmin(NormalizedSearchMixin, PortalModelAdmin):
 class KanoonAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["name", "county", "phone"]
     list_select_related = ["county"]
-    search_fields = ["name", "county__name"]
+    search_fields = ["name__contains", "county__name__startswith"]
     autocomplete_fields = ["county"]
 
     def get_queryset(self, request):
@@ -63,7 +67,7 @@ class BranchAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["code", "name", "province", "phone"]
     list_select_related = ["province"]
     list_filter = ["province"]
-    search_fields = ["=code", "name"]
+    search_fields = ["code__exact", "name__contains"]
     autocomplete_fields = ["province"]
 
 
@@ -83,7 +87,7 @@ class DependentInline(PortalTabularInline):
 
 
 @admin.register(Pensioner)
-class PensionerAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin):
+class PensionerAdmin(ImportMixin, NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "national_code",
         "full_name",
@@ -96,7 +100,8 @@ class PensionerAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin
     ]
     list_select_related = ["paying_branch", "county"]
     list_filter = [ProvinceListFilter, "is_colleague", "file_active", "has_supplementary", "gender"]
-    search_fields = ["=national_code", "=pension_number", "^last_name"]
+    # Exact and prefix lookups, not Django's "=" and "^" (UPPER() on both sides, so no index); Persian has no case.
+    search_fields = ["national_code__exact", "pension_number__exact", "last_name__startswith"]
     autocomplete_fields = ["paying_branch", "county"]
     inlines = [DependentInline]
     fieldsets = [
@@ -108,6 +113,9 @@ class PensionerAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin
         ("پرونده مستمری", {"fields": ["paying_branch", "county", "is_colleague", "file_active"]}),
         ("نحوه پرداخت", {"fields": ["has_supplementary"]}),
     ]
+    resource_classes = [PensionerResource]
+    import_formats = [CSV, XLSX]
+    import_template_name = "admin/enrollment/pensioner/import.html"
 
     @admin.display(description="نام و نام خانوادگی", ordering="last_name")
     def full_name(self, obj: Pensioner) -> str:
@@ -115,6 +123,23 @@ class PensionerAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin
 
     def get_queryset(self, request):
         return selectors.pensioners_visible_to(request.user, super().get_queryset(request))
+
+    def has_import_permission(self, request) -> bool:
+        """import-export lets every staff user import unless IMPORT_EXPORT_IMPORT_PERMISSION_CODE is set; an
+        import adds and changes pensioners, so it takes both permissions."""
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def add_success_message(self, result, request) -> None:
+        if result.has_errors() or result.has_validation_errors():
+            # The file was clean in the dry run, but the registry changed before the confirmation.
+            messages.error(request, "هیچ ردیفی وارد نشد: فایل دیگر بدون خطا نیست؛ آن را دوباره بارگذاری کنید.")
+            return
+        totals = {kind: to_persian_digits(count) for kind, count in result.totals.items()}
+        messages.success(
+            request,
+            f"ورود فایل انجام شد: {totals['new']} مستمری‌بگیر جدید، {totals['update']} به‌روزرسانی، "
+            f"{totals['skip']} بدون تغییر.",
+        )
 
     def get_search_results(self, request, queryset, search_term):
         code = normalize_national_code(search_term)
@@ -136,8 +161,9 @@ class DependentAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin
     ]
     list_select_related = ["pensioner"]
     list_filter = ["relation", "has_supplementary", "covered_elsewhere"]
-    search_fields = ["=national_code", "=pensioner__national_code"]
-    raw_id_fields = ["pensioner"]
+    search_fields = ["national_code__exact", "pensioner__last_name__startswith"]
+    search_help_text = "کد ملی فرد تبعی یا مستمری‌بگیر، یا نام خانوادگی مستمری‌بگیر"
+    autocomplete_fields = ["pensioner"]
 
     birth_date_jalali = jalali_column("birth_date", "تاریخ تولد")
     guardianship_end_jalali = jalali_column("guardianship_end", "تاریخ خاتمه کفالت")
@@ -149,36 +175,11 @@ class DependentAdmin(NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin
     def get_queryset(self, request):
         return selectors.dependents_visible_to(request.user, super().get_queryset(request))
 
-
-class RequestItemInline(PortalTabularInline):
-    model = RequestItem
-    fields = ["relation", "dependent", "status_before", "operation", "status_after"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(EnrollmentRequest)
-class EnrollmentRequestAdmin(ScopedHistoryAdmin, PortalModelAdmin):
-    """Read-only view of requests, scoped; their moves belong to the workflow, never to a form."""
-
-    list_display = ["tracking_code", "pensioner", "status", "kanoon", "branch", "submitted_at_jalali"]
-    list_select_related = ["pensioner", "kanoon", "branch"]
-    list_filter = ["status"]
-    search_fields = ["=tracking_code", "=pensioner__national_code"]
-    inlines = [RequestItemInline]
-    submitted_at_jalali = jalali_column("submitted_at", "زمان ثبت", with_time=True)
-
-    def get_queryset(self, request):
-        return selectors.requests_visible_to(request.user, super().get_queryset(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_search_results(self, request, queryset, search_term):
+        """A national code finds the dependent with it and the dependents of the pensioner with it: one
+        indexed lookup each (an OR across the join would scan every dependent)."""
+        code = normalize_national_code(search_term)
+        if code.isdigit() and len(code) == 10:
+            pensioner_ids = list(Pensioner.objects.filter(national_code=code).values_list("pk", flat=True))
+            return queryset.filter(Q(national_code=code) | Q(pensioner_id__in=pensioner_ids)), False
+        return super().get_search_results(request, queryset, search_term)

@@ -14,9 +14,10 @@ from django.utils import timezone
 from enrollment import workflow
 from enrollment.models import Dependent, EnrollmentRequest, Kanoon, Operation, Pensioner, RequestItem, RequestStatus
 from enrollment.models.registry import age_on
+from enrollment.payroll import rate_for
 from enrollment.rules import PersonChoice, rules_violations
 from enrollment.workflow import MoveRefused
-from policies.models import ContractPeriod, Relation, TermsVersion
+from policies.models import ContractPeriod, PremiumRate, Relation, TermsVersion
 from policies.selectors import period_accepting_submissions, terms_current
 from portal import jalali
 
@@ -181,7 +182,11 @@ def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -
     if problems:
         return problems
     people = people_listed(draft.pensioner, today=today)
+    chosen = [operations.get(person.key, Operation.NONE) for person in people]
     with transaction.atomic():
+        draft.enroll_count = chosen.count(Operation.ENROLL)
+        draft.withdraw_count = chosen.count(Operation.WITHDRAW)
+        draft.save(update_fields=["enroll_count", "withdraw_count", "updated_at"])
         draft.items.all().delete()
         RequestItem.objects.bulk_create(
             RequestItem(
@@ -200,6 +205,53 @@ def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -
 def draft_operations(draft: EnrollmentRequest) -> dict[str, str]:
     """The saved choices of a draft, keyed like Person.key, so «بازگشت» shows them again."""
     return {str(item.dependent_id or SELF): item.operation for item in draft.items.all()}
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One person in step 4: before and after, and what the change does to the monthly deduction."""
+
+    name: str
+    relation_label: str
+    status_before: bool
+    operation: str
+    operation_label: str
+    status_after: bool
+    monthly_change: int  # rials a month: positive costs more, negative saves
+
+    @property
+    def monthly_saving(self) -> int:
+        return -self.monthly_change
+
+
+def premium_monthly(rates: list[PremiumRate], *, relation: str, age: int) -> int:
+    """The insured's share a month for one person: health plus life, where the period has a rate."""
+    kinds = {rate.kind for rate in rates if rate.relation == relation}
+    found = (rate_for(rates, kind=kind, relation=relation, age=age) for kind in kinds)
+    return sum(rate.insured_share for rate in found if rate is not None)
+
+
+def draft_review(draft: EnrollmentRequest, *, today: dt.date | None = None) -> list[ReviewLine]:
+    """Step 4: every person of the draft with the premium each change costs or saves, at the period's rates."""
+    today = today or jalali.today()
+    rates = list(draft.period.rates.all())
+    sign = {Operation.ENROLL: 1, Operation.WITHDRAW: -1}
+    lines = []
+    for item in draft.items.select_related("dependent"):
+        person = item.dependent or draft.pensioner
+        premium = premium_monthly(rates, relation=item.relation, age=person.age_on(today))
+        lines.append(
+            ReviewLine(
+                name=person.full_name,
+                relation_label=item.get_relation_display(),
+                status_before=item.status_before,
+                operation=item.operation,
+                operation_label=item.get_operation_display(),
+                status_after=item.status_after,
+                monthly_change=sign.get(item.operation, 0) * premium,
+            )
+        )
+    return lines
 
 
 def draft_submit(*, draft_id: int, pensioner: Pensioner) -> EnrollmentRequest:

@@ -30,10 +30,14 @@ _VIEW_REGISTRY = [
     "policies.view_premiumrate",
 ]
 
+# Which cartable actions a role is offered; where it may use them comes from the object permissions.
+KANOON_ACTIONS = "enrollment.kanoon_review"
+BRANCH_ACTIONS = "enrollment.branch_review"
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    KANOON_STAFF: _VIEW_REGISTRY,
-    BRANCH_STAFF: _VIEW_REGISTRY,
-    AUDITOR: [*_VIEW_REGISTRY, VIEW_ALL_SCOPES],
+    KANOON_STAFF: [*_VIEW_REGISTRY, KANOON_ACTIONS],
+    BRANCH_STAFF: [*_VIEW_REGISTRY, BRANCH_ACTIONS],
+    AUDITOR: [*_VIEW_REGISTRY, VIEW_ALL_SCOPES, "sms.view_outboxmessage"],
     MANAGER: [
         *_VIEW_REGISTRY,
         VIEW_ALL_SCOPES,
@@ -46,8 +50,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.add_termsversion",
         "policies.add_premiumrate",
         "policies.change_premiumrate",
+        "sms.view_outboxmessage",
+        "sms.change_outboxmessage",
     ],
-    PR_STAFF: [],
+    PR_STAFF: [
+        "portal.add_announcement",
+        "portal.change_announcement",
+        "portal.view_announcement",
+        "portal.delete_announcement",
+    ],
 }
 
 

@@ -58,7 +58,7 @@ class ContractPeriod(models.Model):
     branch_target_days = models.PositiveSmallIntegerField("مهلت رسیدگی شعبه (روز کاری)", default=5)
 
     created_at = models.DateTimeField("ایجاد", auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = "دوره قرارداد"
@@ -124,7 +124,7 @@ class PremiumRate(models.Model):
     sso_subsidy = models.PositiveBigIntegerField("مساعدت سازمان (ریال)")
     insured_share = models.PositiveBigIntegerField("سهم پرداختی بیمه‌شده (ریال)")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = "نرخ حق بیمه"

@@ -17,7 +17,10 @@ from portal.forms import JalaliDateField, JalaliDateInput, JalaliDateTimeField, 
 
 class CappedCountPaginator(Paginator):
     """Counts at most ADMIN_COUNT_CAP rows of a filtered list; an unfiltered list on PostgreSQL takes
-    the planner's estimate of the table's size. Either way no page pays for COUNT(*) over millions."""
+    the planner's estimate of the table's size. Either way no page pays for COUNT(*) over millions.
+
+    Pages stop where the cap does: OFFSET grows linearly, so deep pages are left to filters and search.
+    """
 
     @cached_property
     def count(self) -> int:
@@ -27,7 +30,13 @@ class CappedCountPaginator(Paginator):
             estimate = _estimated_rows(queryset.model, queryset.db)
             if estimate > cap:
                 return estimate
-        return queryset[: cap + 1].count()
+        # Without ORDER BY the capped count can stop at any cap + 1 rows instead of walking an index.
+        return queryset.order_by()[: cap + 1].count()
+
+    @cached_property
+    def num_pages(self) -> int:
+        reachable = -(-settings.ADMIN_COUNT_CAP // self.per_page)
+        return min(super().num_pages, max(reachable, 1))
 
 
 def _estimated_rows(model: type[models.Model], using: str) -> int:

@@ -95,3 +95,14 @@ def add_months(value: dt.date, months: int) -> dt.date:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def working_days_between(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole working days from `start` to `end` in Tehran, Fridays not counted (official holidays are not
+    known here, so they count as working days)."""
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    days = (last - first).days
+    if days <= 0:
+        return 0
+    fridays = sum(1 for offset in range(1, days + 1) if (first + dt.timedelta(days=offset)).weekday() == 4)
+    return days - fridays

@@ -9,7 +9,33 @@ def pytest_report_header(config):
     return f"database: {engine}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: cached staff scopes and rate limits are keyed by ids that the
+    next test's rows may reuse."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def on_postgres() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
+
+
+# --- Browser tests: a headless system Chromium (see tests/browser.py) ----------------------------
+
+
+@pytest.fixture
+def chromium_browser():
+    """List it after the fixtures that write the test's data: while Playwright runs, Django refuses ORM
+    calls from the test's thread (SynchronousOnlyOperation)."""
+    from tests import browser
+
+    if not browser.chromium_installed():
+        pytest.skip(f"no Chromium at {browser.CHROMIUM_PATH} (set CHROMIUM_PATH)")
+    with browser.chromium() as chromium:
+        yield chromium

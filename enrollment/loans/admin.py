@@ -13,7 +13,7 @@ class DeductionDocumentAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     list_display = ["pensioner", "dependent", "kind", "monthly_amount", "first", "last", "status", "source_request"]
     list_select_related = ["pensioner", "dependent", "source_request"]
     list_filter = ["kind", "status"]
-    search_fields = ["=pensioner__national_code", "=source_request__tracking_code"]
+    search_fields = ["pensioner__national_code__exact", "source_request__tracking_code__exact"]
 
     @admin.display(description="ماه شروع کسر", ordering="first_month")
     def first(self, obj: DeductionDocument) -> str:

@@ -51,7 +51,7 @@ class DeductionDocument(models.Model):
     )
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = "سند کسر کسورات"

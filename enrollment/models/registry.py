@@ -110,7 +110,7 @@ class Pensioner(models.Model):
     has_supplementary = models.BooleanField("بیمه تکمیلی (نحوه پرداخت)", default=False)
 
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = "مستمری‌بگیر"
@@ -147,12 +147,13 @@ class Dependent(models.Model):
     has_supplementary = models.BooleanField("بیمه تکمیلی (نحوه پرداخت)", default=False)
 
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = "فرد تبعی"
         verbose_name_plural = "افراد تبعی"
-        ordering = ["pensioner", "id"]
+        ordering = ["-pensioner_id", "-id"]  # on the dependent's own columns: no sort across the join
+        indexes = [models.Index(fields=["national_code"], name="dependent_national_code")]
         constraints = [
             models.UniqueConstraint(fields=["pensioner", "national_code"], name="unique_dependent_per_pensioner")
         ]

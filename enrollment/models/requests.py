@@ -82,15 +82,22 @@ class EnrollmentRequest(models.Model):
         verbose_name="در حال رسیدگی توسط",
     )
     claimed_at = models.DateTimeField("زمان برداشتن", null=True, blank=True)
+    # Kept with the items (drafts.draft_choices_set) so cartable filters never aggregate millions of items.
+    enroll_count = models.PositiveSmallIntegerField("تعداد ثبت‌نام", default=0)
+    withdraw_count = models.PositiveSmallIntegerField("تعداد انصراف", default=0)
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = "درخواست عضویت بیمه تکمیلی"
         verbose_name_plural = "درخواست‌های عضویت بیمه تکمیلی"
         ordering = ["-submitted_at", "-id"]
+        permissions = [
+            ("kanoon_review", "رسیدگی کانون به درخواست‌ها (در محدوده کانون‌های خود)"),
+            ("branch_review", "رسیدگی شعبه به درخواست‌ها (در محدوده شعب خود)"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["pensioner", "period"],

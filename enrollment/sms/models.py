@@ -1,14 +1,21 @@
 from django.db import models
 
+from enrollment.sms.texts import LABELS
+
 
 class OutboxStatus(models.TextChoices):
     QUEUED = "queued", "در صف ارسال"
+    SENDING = "sending", "در حال ارسال"
     SENT = "sent", "ارسال‌شده"
     FAILED = "failed", "ناموفق"
 
 
 class OutboxMessage(models.Model):
-    """One SMS. Written inside the transaction of the change it announces; sent after commit."""
+    """One SMS. Written inside the transaction of the change it announces; sent after commit.
+
+    queued → sending (claimed by one sender) → sent, or back to queued with a later next_attempt_at,
+    or failed after SMS_MAX_ATTEMPTS. A row left in "sending" by a dead worker returns to queued.
+    """
 
     mobile = models.CharField("تلفن همراه", max_length=11, db_index=True)
     template = models.CharField("نوع پیام", max_length=40)
@@ -26,8 +33,10 @@ class OutboxMessage(models.Model):
     )
     attempts = models.PositiveSmallIntegerField("تعداد تلاش", default=0)
     next_attempt_at = models.DateTimeField("تلاش بعدی", null=True, blank=True)
+    claimed_at = models.DateTimeField("شروع ارسال", null=True, blank=True)
     last_error = models.TextField("آخرین خطا", blank=True)
     provider_message_id = models.CharField("شناسه ارائه‌دهنده", max_length=64, blank=True)
+    provider_status = models.CharField("وضعیت نزد ارائه‌دهنده", max_length=100, blank=True)
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField("زمان ارسال", null=True, blank=True)
 
@@ -35,6 +44,12 @@ class OutboxMessage(models.Model):
         verbose_name = "پیامک"
         verbose_name_plural = "صندوق پیامک‌ها"
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's question, "what is waiting?", reads only the few unsent rows of a large table.
+            models.Index(fields=["id"], condition=models.Q(status="queued"), name="sms_outbox_queued_idx"),
+            models.Index(fields=["claimed_at"], condition=models.Q(status="sending"), name="sms_outbox_sending_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.mobile}: {self.text[:30]}"
+        # Never the text: a login code must not reach the admin's log or page titles.
+        return f"پیامک {LABELS.get(self.template, self.template)} به {self.mobile}"

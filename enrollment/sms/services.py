@@ -1,11 +1,194 @@
-"""Queueing SMS: a row in the caller's transaction, a send task after commit."""
+"""The SMS outbox: a row in the caller's transaction, a send task after commit, a sweep for what it missed.
 
-from enrollment.sms.models import OutboxMessage
+Never lost: the row commits or rolls back with the change it announces. The after-commit task is only
+the fast path; the sweep (a django-q2 schedule, every minute) sends whatever is still queued and due,
+and returns to the queue a row whose sender died in the middle of sending.
+Never twice: a sender first claims the row with a conditional UPDATE queued → sending; the row count
+says who won, on PostgreSQL and SQLite alike. The provider is called outside any lock, with the row's
+id as its local id, so the one re-send that can still happen (a worker died after the provider took
+the message but before the row said so) is recognised and dropped by the provider.
+"""
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from enrollment.sms.backends import SmsFailure, backend_get
+from enrollment.sms.models import OutboxMessage, OutboxStatus
 from enrollment.sms.texts import sms_text
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "enrollment.sms.tasks.sms_send_task"
+BACKOFF_CAP = dt.timedelta(hours=1)
+# Far above SMS_TIMEOUT: a row that has been "sending" this long has lost its sender.
+STUCK_AFTER = dt.timedelta(minutes=5)
+# A login code is valid for two minutes; sent later than this it only confuses.
+STALE_AFTER = {"login_code": dt.timedelta(minutes=5)}
+SWEEP_BATCH = 100
+# One sweep stays well inside Q_CLUSTER["timeout"]; what is left waits for the next minute.
+SWEEP_SECONDS = 50
+# This many failed sends in a row and the provider is taken to be down until the next sweep.
+SWEEP_FAILURES_TO_PAUSE = 3
+
+STUCK_REASON = "ارسال نیمه‌کاره ماند (فرستنده متوقف شد)؛ دوباره فرستاده می‌شود."
+STALE_REASON = "کد ورود پیش از ارسال منقضی شد؛ فرستاده نشد."
 
 
 def sms_queue(*, mobile: str, template: str, request=None, **context: object) -> OutboxMessage:
+    """Writes the message in the caller's transaction; it is handed to a worker once that commits."""
     message = OutboxMessage.objects.create(
         mobile=mobile, template=template, text=sms_text(template, **context), request=request
     )
+    _send_after_commit(message.pk)
     return message
+
+
+def _send_after_commit(message_id: int) -> None:
+    """Hands the message to a worker once the caller's transaction commits (at once outside one)."""
+
+    def enqueue() -> None:  # a function, not a partial: Django logs a robust hook's failure by __qualname__
+        async_task(SEND_TASK, message_id)
+
+    # robust: a broker that is down must not turn the caller's committed change into an error page;
+    # the sweep sends the message anyway.
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def sms_send(*, message_id: int, now: dt.datetime | None = None) -> str | None:
+    """Sends one message if it is still queued and due.
+
+    Returns the message's new status, or None when it was not this caller's to send: already sent,
+    being sent by another worker, failed for good, not due yet, or gone.
+    """
+    now = now or timezone.now()
+    claimed = OutboxMessage.objects.filter(_due(now), pk=message_id, status=OutboxStatus.QUEUED).update(
+        status=OutboxStatus.SENDING, claimed_at=now
+    )
+    if not claimed:
+        return None
+    message = OutboxMessage.objects.get(pk=message_id)
+    # Every later write names this claim, so a sender that outlived STUCK_AFTER cannot overwrite the
+    # outcome of the sender that took over.
+    mine = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING, claimed_at=message.claimed_at)
+    stale_after = STALE_AFTER.get(message.template)
+    if stale_after and message.created_at + stale_after < now:
+        _record(mine, status=OutboxStatus.FAILED, claimed_at=None, last_error=STALE_REASON)
+        return OutboxStatus.FAILED
+    try:
+        result = backend_get().send(mobile=message.mobile, text=message.text, local_id=str(message.pk))
+    except SmsFailure as failure:
+        return _attempt_failed(message, mine, reason=failure.reason, now=now)
+    except Exception as error:  # a bug in a backend must not leave the row "sending" until the sweep
+        logger.exception("SMS backend raised on message %s", message.pk)
+        return _attempt_failed(message, mine, reason=f"{type(error).__name__}: {error}", now=now)
+    _record(
+        mine,
+        status=OutboxStatus.SENT,
+        attempts=message.attempts + 1,
+        claimed_at=None,
+        sent_at=timezone.now(),
+        provider_message_id=result.provider_message_id,
+        provider_status=result.provider_status,
+    )
+    return OutboxStatus.SENT
+
+
+def _attempt_failed(message: OutboxMessage, mine: QuerySet[OutboxMessage], *, reason: str, now: dt.datetime) -> str:
+    attempts = message.attempts + 1
+    if attempts >= settings.SMS_MAX_ATTEMPTS:
+        status, next_attempt_at = OutboxStatus.FAILED, None
+    else:
+        status, next_attempt_at = OutboxStatus.QUEUED, now + sms_backoff(attempts)
+    _record(mine, status=status, attempts=attempts, claimed_at=None, next_attempt_at=next_attempt_at, last_error=reason)
+    return status
+
+
+def _record(mine: QuerySet[OutboxMessage], **values: object) -> None:
+    if not mine.update(**values):
+        logger.warning("SMS outbox row changed hands while it was being sent: %s", values.get("status"))
+
+
+def sms_backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8 ... minutes after the 1st, 2nd, 3rd, 4th ... failure, at most an hour."""
+    return min(dt.timedelta(minutes=2 ** (attempts - 1)), BACKOFF_CAP)
+
+
+def sms_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Sends every queued message that is due, oldest first, in batches, for at most SWEEP_SECONDS.
+
+    Runs every minute (the "sms_sweep" schedule). First returns to the queue the rows whose sender
+    died in the middle; stops early when the provider keeps failing. Returns how many messages ended
+    in each status.
+    """
+    now = now or timezone.now()
+    outcome = Counter()
+    if recovered := _recover_stuck(now):
+        outcome["recovered"] = recovered
+    started = time.monotonic()
+    last_id, failures_in_a_row = 0, 0
+    while time.monotonic() - started < SWEEP_SECONDS and failures_in_a_row < SWEEP_FAILURES_TO_PAUSE:
+        batch = list(
+            OutboxMessage.objects.filter(_due(now), status=OutboxStatus.QUEUED, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not batch:
+            break
+        for message_id in batch:
+            last_id = message_id
+            status = sms_send(message_id=message_id, now=now)
+            if status:
+                outcome[str(status)] += 1
+            if status == OutboxStatus.QUEUED:
+                failures_in_a_row += 1
+            elif status == OutboxStatus.SENT:
+                failures_in_a_row = 0
+            if failures_in_a_row >= SWEEP_FAILURES_TO_PAUSE or time.monotonic() - started >= SWEEP_SECONDS:
+                break
+    if failures_in_a_row >= SWEEP_FAILURES_TO_PAUSE:
+        logger.warning("SMS provider failing; sweep paused until its next run")
+    return dict(outcome)
+
+
+def _recover_stuck(now: dt.datetime) -> int:
+    """Rows left "sending" by a dead worker count one attempt and go back to the queue (or fail)."""
+    stuck = OutboxMessage.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - STUCK_AFTER)
+    given_up = stuck.filter(attempts__gte=settings.SMS_MAX_ATTEMPTS - 1).update(
+        status=OutboxStatus.FAILED, attempts=F("attempts") + 1, claimed_at=None, last_error=STUCK_REASON
+    )
+    requeued = stuck.update(
+        status=OutboxStatus.QUEUED,
+        attempts=F("attempts") + 1,
+        claimed_at=None,
+        next_attempt_at=now,
+        last_error=STUCK_REASON,
+    )
+    if given_up or requeued:
+        logger.warning("SMS outbox: %s stuck message(s) re-queued, %s given up", requeued, given_up)
+    return requeued
+
+
+def sms_retry(*, message_id: int) -> bool:
+    """«ارسال مجدد»: a failed message is queued again with a fresh set of attempts.
+
+    Returns False, changing nothing, when the message is not (or no longer) failed.
+    """
+    with transaction.atomic():
+        requeued = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.FAILED).update(
+            status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=None, claimed_at=None
+        )
+        if requeued:
+            _send_after_commit(message_id)
+    return bool(requeued)

@@ -1,14 +1,30 @@
-"""Every SMS text of the product, in one place. Short, plain Persian; {placeholders} from the caller."""
+"""Every SMS text of the product, in one place. Short, plain Persian; {placeholders} from the caller.
+
+A Persian SMS is one part up to 70 characters and costs one more per 67 after that: keep each text,
+with its tracking code (12 digits) filled in, within 70 where the placeholders allow.
+"""
 
 TEXTS: dict[str, str] = {
     "login_code": "کد ورود شما به سامانه بیمه تکمیلی: {code}\nاین کد را به کسی ندهید.",
     "request_submitted": "درخواست بیمه تکمیلی شما ثبت شد. کد رهگیری: {tracking_code}",
-    "request_cancelled": "درخواست بیمه تکمیلی شما با کد رهگیری {tracking_code} به درخواست خودتان لغو شد.",
-    "kanoon_approved": "درخواست {tracking_code} در کانون بازنشستگان تایید شد و برای رسیدگی به شعبه ارسال شد.",
+    "request_cancelled": "درخواست بیمه تکمیلی {tracking_code} به خواست شما لغو شد.",
+    "kanoon_approved": "درخواست {tracking_code} در کانون تایید شد و به شعبه ارسال شد.",
     "kanoon_rejected": "درخواست {tracking_code} در کانون بازنشستگان تایید نشد. علت: {reason}",
     "branch_transferred": "درخواست {tracking_code} برای رسیدگی به {branch} ارسال شد.",
-    "branch_accepted": "درخواست {tracking_code} در شعبه پذیرفته شد و در حکم مستمری اعمال می‌شود. مختومه - تایید نهایی",
+    "branch_accepted": "درخواست {tracking_code} در شعبه پذیرفته شد: مختومه - تایید نهایی",
     "branch_rejected": "درخواست {tracking_code} در شعبه پذیرفته نشد. علت: {reason}",
+}
+
+# What each kind of message is called in the admin.
+LABELS: dict[str, str] = {
+    "login_code": "کد ورود",
+    "request_submitted": "ثبت درخواست",
+    "request_cancelled": "لغو درخواست",
+    "kanoon_approved": "تایید کانون",
+    "kanoon_rejected": "عدم تایید کانون",
+    "branch_transferred": "تغییر شعبه",
+    "branch_accepted": "پذیرش شعبه",
+    "branch_rejected": "عدم تایید شعبه",
 }
 
 

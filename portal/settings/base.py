@@ -106,8 +106,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"  # jazzmin's login form drops Django's `next` field
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -127,4 +130,27 @@ ADMIN_COUNT_CAP = env_int("ADMIN_COUNT_CAP", 10_000)
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"  # the library's default lets every staff user import
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+
+# SMS (enrollment/sms): every message is first a row of the outbox; SMS_BACKEND says where it then goes.
+# The default keeps messages in the outbox (demo and tests; `manage.py sms_outbox` prints them); a real
+# deployment sets enrollment.sms.backends.KavenegarBackend with the provider's URL and API key.
+SMS_BACKEND = env_str("SMS_BACKEND", "enrollment.sms.backends.OutboxOnlyBackend")
+SMS_API_URL = env_str("SMS_API_URL")  # e.g. https://api.kavenegar.com/v1
+SMS_API_KEY = env_str("SMS_API_KEY")
+SMS_SENDER = env_str("SMS_SENDER")  # the sending line; empty: the account's default line
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)  # seconds per call to the provider
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)  # then "failed", until staff re-queue it in the admin
+
+# Pensioner sign-in (portal/otp.py, portal/pensioner_session.py): one-time SMS codes and their limits.
+# The per-address limit counts in CACHES["default"]: with Redis (production) all processes share it.
+PENSIONER_SESSION_IDLE_SECONDS = env_int("PENSIONER_SESSION_IDLE_SECONDS", 15 * 60)  # then sign in again
+LOGIN_CODE_TTL_SECONDS = 120
+LOGIN_CODE_MAX_ATTEMPTS = 5  # wrong tries before a code is void
+LOGIN_CODE_RESEND_SECONDS = 60  # the countdown before «ارسال دوباره کد»
+LOGIN_CODE_LIMIT_WINDOW_SECONDS = 15 * 60
+LOGIN_CODES_PER_NATIONAL_CODE = 3  # per window
+LOGIN_CODES_PER_IP = env_int("LOGIN_CODES_PER_IP", 30)  # per window; a Kanoon office may share one address
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "REMOTE_ADDR")  # e.g. HTTP_X_FORWARDED_FOR behind the proxy
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"  # an expired form says so in Persian

@@ -39,6 +39,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     Q_CLUSTER = {**Q_CLUSTER, "redis": REDIS_URL}  # noqa: F405
     Q_CLUSTER.pop("orm", None)
+    # Between an import's dry run and its confirmation the file must be readable from any machine.
+    IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+else:
+    IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
 LOGGING = {
     "version": 1,
@@ -46,3 +50,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# SMS: the real provider needs its address and key; refuse to start rather than fail every message.
+if SMS_BACKEND == "enrollment.sms.backends.KavenegarBackend" and not (SMS_API_URL and SMS_API_KEY):  # noqa: F405
+    raise ImproperlyConfigured("SMS_API_URL and SMS_API_KEY must be set for the Kavenegar SMS backend")

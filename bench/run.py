@@ -1,0 +1,45 @@
+"""`make bench`: runs every benchmark script in bench/, one process each, and prints what it reports.
+
+The scripts seed and measure the database named by DATABASE_URL (PostgreSQL is what they are meant
+for), so it must be set, and never to the demo's db.sqlite3. BENCH_PENSIONERS sets how many
+synthetic pensioners they work on (default 1,000,000).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    if not os.environ.get("DATABASE_URL"):
+        print(
+            "make bench: set DATABASE_URL to a database the benchmarks may fill, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench make bench\n"
+            "(BENCH_PENSIONERS=100000 for a smaller data set.)",
+            file=sys.stderr,
+        )
+        return 2
+    failed = [script.name for script in _scripts() if not _run(script)]
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _scripts() -> list[Path]:
+    return sorted(p for p in BENCH.glob("*.py") if p.name != Path(__file__).name and not p.name.startswith("_"))
+
+
+def _run(script: Path) -> bool:
+    print(f"\n=== {script.name}", flush=True)
+    started = time.monotonic()
+    returncode = subprocess.run([sys.executable, str(script)], cwd=BENCH.parent, check=False).returncode
+    print(f"=== {script.name}: exit {returncode} after {time.monotonic() - started:.0f} s", flush=True)
+    return returncode == 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,380 @@
+"""The Kanoon and branch cartables (points 7-11): the request list and page of the admin.
+
+One ModelAdmin serves both: its queryset is the scoped selector, its actions are offered by role
+and each calls a workflow service per request, so the guard, lock, history and SMS are the
+workflow's. Hand-made ids in a POST never reach outside the scoped queryset.
+"""
+
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from enrollment import roles, selectors, workflow
+from enrollment.cartable_filters import (
+    BranchFilter,
+    CountyFilter,
+    JalaliDateRangeFilter,
+    OperationFilter,
+    PersonsFilter,
+    RequestTypeFilter,
+)
+from enrollment.identity import normalize_national_code
+from enrollment.models import EnrollmentRequest, RejectionReason, RequestItem, RequestStatus
+from portal import jalali
+from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
+from portal.text import normalize_text, to_persian_digits
+
+S = RequestStatus
+YES_NO = {True: "دارد", False: "ندارد"}
+
+
+class RequestItemInline(PortalTabularInline):
+    """«نمایش درخواست»: every person with before/after and guardianship end date."""
+
+    model = RequestItem
+    verbose_name_plural = "افراد درخواست"
+    fields = ["person_name", "national_code", "relation", "guardianship_end_jalali", "before", "operation", "after"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("dependent", "request__pensioner")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="نام و نام خانوادگی")
+    def person_name(self, item: RequestItem) -> str:
+        return item.person.full_name
+
+    @admin.display(description="کد ملی")
+    def national_code(self, item: RequestItem) -> str:
+        return to_persian_digits(item.person.national_code)
+
+    @admin.display(description="تاریخ خاتمه کفالت")
+    def guardianship_end_jalali(self, item: RequestItem) -> str:
+        end = item.dependent.guardianship_end if item.dependent_id else None
+        return jalali.format_date(end) or "-"
+
+    @admin.display(description="وضعیت فعلی بیمه تکمیلی")
+    def before(self, item: RequestItem) -> str:
+        return YES_NO[item.status_before]
+
+    @admin.display(description="وضعیت جدید بیمه تکمیلی")
+    def after(self, item: RequestItem) -> str:
+        return YES_NO[item.status_after]
+
+
+class RejectForm:
+    """The coded reason and free text a rejection needs, read from a POST (`reject_note` on the request
+    page, where `note` belongs to the approval)."""
+
+    def __init__(self, data):
+        self.reason_code = data.get("reason_code", "")
+        self.note = normalize_text(data.get("reject_note", data.get("note", "")))
+
+
+@admin.register(EnrollmentRequest)
+class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
+    list_display = [
+        "tracking",
+        "pensioner_name",
+        "pensioner_code",
+        "operations",
+        "submitted",
+        "waiting",
+        "status",
+        "handling",
+    ]
+    list_display_links = ["tracking"]
+    list_select_related = ["pensioner__paying_branch", "period", "claimed_by", "kanoon", "branch"]
+    list_filter = ["status", RequestTypeFilter, JalaliDateRangeFilter, OperationFilter, PersonsFilter]
+    search_fields = ["tracking_code__exact", "pensioner__national_code__exact", "pensioner__last_name__startswith"]
+    search_help_text = "کد رهگیری، کد ملی یا نام خانوادگی"
+    ordering = ["waiting_since", "id"]
+    sortable_by = ["tracking", "submitted", "waiting", "status"]
+    inlines = [RequestItemInline]
+    actions = ["claim", "kanoon_approve", "kanoon_reject", "branch_transfer", "branch_accept", "branch_reject"]
+    fieldsets = [
+        ("درخواست", {"fields": ["tracking_code", "status", "submitted_at_jalali", "waiting", "handling"]}),
+        (
+            "مستمری‌بگیر",
+            {"fields": ["pensioner_name", "pensioner_code", "pension_number", "mobile", "kanoon", "branch_line"]},
+        ),
+        ("شرایط پذیرفته‌شده", {"fields": ["terms_version", "terms_accepted_jalali"]}),
+        ("رسیدگی", {"fields": ["rejection_reason", "decision_note"]}),
+    ]
+    readonly_fields = [
+        "tracking_code",
+        "status",
+        "submitted_at_jalali",
+        "waiting",
+        "handling",
+        "pensioner_name",
+        "pensioner_code",
+        "pension_number",
+        "mobile",
+        "kanoon",
+        "branch_line",
+        "terms_version",
+        "terms_accepted_jalali",
+        "rejection_reason",
+        "decision_note",
+    ]
+    change_form_template = "admin/enrollment/enrollmentrequest/cartable_change_form.html"
+
+    submitted = jalali_column("submitted_at", "زمان ثبت", with_time=True)
+    submitted_at_jalali = jalali_column("submitted_at", "زمان ثبت", with_time=True)
+    terms_accepted_jalali = jalali_column("terms_accepted_at", "زمان پذیرش شرایط", with_time=True)
+
+    # -- scope -------------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related(*self.list_select_related)
+        return selectors.requests_visible_to(request.user, queryset)
+
+    def get_search_results(self, request, queryset, search_term):
+        code = normalize_national_code(search_term)
+        if code.isdigit() and len(code) == 12:
+            return queryset.filter(tracking_code=code), False
+        if code.isdigit() and len(code) == 10:
+            return queryset.filter(pensioner__national_code=code), False
+        return super().get_search_results(request, queryset, normalize_text(search_term))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_kanoon_permission(self, request) -> bool:
+        return request.user.has_perm(roles.KANOON_ACTIONS)
+
+    def has_branch_permission(self, request) -> bool:
+        return request.user.has_perm(roles.BRANCH_ACTIONS)
+
+    def has_claim_permission(self, request) -> bool:
+        return self.has_kanoon_permission(request) or self.has_branch_permission(request)
+
+    def get_list_filter(self, request):
+        """A Kanoon works one county; branch staff and managers also filter by branch and county."""
+        if self.has_kanoon_permission(request) and not self.has_branch_permission(request):
+            return self.list_filter
+        return [*self.list_filter, BranchFilter, CountyFilter]
+
+    def changelist_view(self, request, extra_context=None):
+        """A cartable opens on the queue its user works: the Kanoon's or the branch's pending requests."""
+        if not request.GET and request.method == "GET":
+            queue = self._default_queue(request)
+            if queue:
+                return HttpResponseRedirect(f"{request.path}?status__exact={queue}")
+        return super().changelist_view(request, extra_context)
+
+    def _default_queue(self, request) -> str | None:
+        if self.has_kanoon_permission(request):
+            return S.KANOON_REVIEW
+        if self.has_branch_permission(request):
+            return S.BRANCH_REVIEW
+        return None
+
+    # -- columns -----------------------------------------------------------------------------------
+
+    @admin.display(description="کد رهگیری", ordering="tracking_code")
+    def tracking(self, obj: EnrollmentRequest) -> str:
+        return to_persian_digits(obj.tracking_code)
+
+    @admin.display(description="مستمری‌بگیر", ordering="pensioner__last_name")
+    def pensioner_name(self, obj: EnrollmentRequest) -> str:
+        return obj.pensioner.full_name
+
+    @admin.display(description="کد ملی")
+    def pensioner_code(self, obj: EnrollmentRequest) -> str:
+        return to_persian_digits(obj.pensioner.national_code)
+
+    @admin.display(description="شماره مستمری")
+    def pension_number(self, obj: EnrollmentRequest) -> str:
+        return to_persian_digits(obj.pensioner.pension_number)
+
+    @admin.display(description="تلفن همراه")
+    def mobile(self, obj: EnrollmentRequest) -> str:
+        return to_persian_digits(obj.pensioner.mobile)
+
+    @admin.display(description="شعبه رسیدگی‌کننده")
+    def branch_line(self, obj: EnrollmentRequest) -> str:
+        if obj.pensioner.paying_branch_id != obj.branch_id:
+            return format_html(
+                '{} <strong class="text-danger">— شعبه پرداخت‌کننده مستمری اکنون «{}» است: '
+                "«تغییر شعبه بیمه‌پردازی» لازم است.</strong>",
+                obj.branch.name,
+                obj.pensioner.paying_branch.name,
+            )
+        return obj.branch.name
+
+    @admin.display(description="عملیات")
+    def operations(self, obj: EnrollmentRequest) -> str:
+        parts = []
+        if obj.enroll_count:
+            parts.append(f"{to_persian_digits(obj.enroll_count)} ثبت‌نام")
+        if obj.withdraw_count:
+            parts.append(f"{to_persian_digits(obj.withdraw_count)} انصراف")
+        flag = ""
+        if obj.status == S.BRANCH_REVIEW and obj.pensioner.paying_branch_id != obj.branch_id:
+            flag = format_html(
+                ' <span class="badge badge-danger" title="{}">تغییر شعبه</span>', "شعبه پرداخت‌کننده تغییر کرده است"
+            )
+        return format_html("{}{}", "، ".join(parts) or "-", flag)
+
+    @admin.display(description="مدت انتظار", ordering="waiting_since")
+    def waiting(self, obj: EnrollmentRequest) -> str:
+        target = {S.KANOON_REVIEW: obj.period.kanoon_target_days, S.BRANCH_REVIEW: obj.period.branch_target_days}
+        if obj.status not in target or obj.waiting_since is None:
+            return "-"
+        days = jalali.working_days_between(obj.waiting_since, timezone.now())
+        goal = target[obj.status]
+        level, note = ("success", "در مهلت") if days <= goal else ("warning", "دیرکرد")
+        if days > 2 * goal:
+            level, note = "danger", "دیرکرد زیاد"
+        return format_html(
+            '<span class="badge badge-{}" title="مهلت: {} روز کاری">{} روز کاری — {}</span>',
+            level,
+            to_persian_digits(goal),
+            to_persian_digits(days),
+            note,
+        )
+
+    @admin.display(description="در حال رسیدگی توسط")
+    def handling(self, obj: EnrollmentRequest) -> str:
+        if not obj.claimed_by_id:
+            return "-"
+        return obj.claimed_by.get_full_name() or obj.claimed_by.get_username()
+
+    # -- actions: one service call per request, one line of report per request ---------------------
+
+    def _each(self, request, queryset, action) -> None:
+        done, refused = [], []
+        for pk, tracking_code in queryset.values_list("pk", "tracking_code"):
+            try:
+                action(pk)
+            except workflow.MoveRefused as refusal:
+                refused.append(f"{to_persian_digits(tracking_code)}: {refusal.message}")
+            else:
+                done.append(to_persian_digits(tracking_code))
+        if done:
+            self.message_user(request, f"انجام شد برای {len(done)} درخواست: {'، '.join(done)}", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"انجام نشد — {line}", messages.ERROR)
+
+    @admin.action(description="برداشتن برای رسیدگی (در حال رسیدگی توسط من)", permissions=["claim"])
+    def claim(self, request, queryset):
+        self._each(request, queryset, lambda pk: workflow.request_claim(request_id=pk, by=request.user))
+
+    @admin.action(description="تایید کانون", permissions=["kanoon"])
+    def kanoon_approve(self, request, queryset):
+        self._each(request, queryset, lambda pk: workflow.request_kanoon_approve(request_id=pk, by=request.user))
+
+    @admin.action(description="عدم تایید کانون (با ذکر علت)", permissions=["kanoon"])
+    def kanoon_reject(self, request, queryset):
+        return self._reject(request, queryset, workflow.request_kanoon_reject, "kanoon_reject")
+
+    @admin.action(description="تغییر شعبه بیمه‌پردازی", permissions=["branch"])
+    def branch_transfer(self, request, queryset):
+        self._each(request, queryset, lambda pk: workflow.request_branch_transfer(request_id=pk, by=request.user))
+
+    @admin.action(description="پذیرش شعبه (تایید نهایی)", permissions=["branch"])
+    def branch_accept(self, request, queryset):
+        self._each(request, queryset, lambda pk: workflow.request_branch_accept(request_id=pk, by=request.user))
+
+    @admin.action(description="عدم تایید شعبه (با ذکر علت)", permissions=["branch"])
+    def branch_reject(self, request, queryset):
+        return self._reject(request, queryset, workflow.request_branch_reject, "branch_reject")
+
+    def _reject(self, request, queryset, service, action_name: str):
+        """First POST shows the reason form for the selected requests; the second carries it out."""
+        if "reason_code" in request.POST:
+            form = RejectForm(request.POST)
+            self._each(
+                request,
+                queryset,
+                lambda pk: service(request_id=pk, by=request.user, reason_code=form.reason_code, note=form.note),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": workflow.MOVES[action_name].label,
+            "opts": self.model._meta,
+            "requests": queryset.select_related("pensioner"),
+            "reasons": RejectionReason.choices,
+            "action_name": action_name,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/enrollment/enrollmentrequest/reject_form.html", context)
+
+    # -- the request page's buttons ----------------------------------------------------------------
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/move/<str:move>/",
+                self.admin_site.admin_view(self.move_view),
+                name="enrollment_enrollmentrequest_move",
+            )
+        ]
+        return own + super().get_urls()
+
+    def move_view(self, request, object_id: str, move: str):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, object_id)
+        services = {
+            "claim": lambda: workflow.request_claim(request_id=obj.pk, by=request.user),
+            "kanoon_approve": lambda: workflow.request_kanoon_approve(
+                request_id=obj.pk, by=request.user, note=normalize_text(request.POST.get("note", ""))
+            ),
+            "kanoon_reject": lambda: workflow.request_kanoon_reject(
+                request_id=obj.pk, by=request.user, **vars(RejectForm(request.POST))
+            ),
+            "branch_transfer": lambda: workflow.request_branch_transfer(request_id=obj.pk, by=request.user),
+            "branch_accept": lambda: workflow.request_branch_accept(request_id=obj.pk, by=request.user),
+            "branch_reject": lambda: workflow.request_branch_reject(
+                request_id=obj.pk, by=request.user, **vars(RejectForm(request.POST))
+            ),
+        }
+        if obj is None or move not in services:
+            raise Http404
+        try:
+            services[move]()
+        except workflow.MoveRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+        else:
+            label = "برداشتن برای رسیدگی" if move == "claim" else workflow.MOVES[move].label
+            self.message_user(request, f"«{label}» برای درخواست {to_persian_digits(obj.tracking_code)} انجام شد.")
+        if self.get_queryset(request).filter(pk=obj.pk).exists():
+            return HttpResponseRedirect(reverse("admin:enrollment_enrollmentrequest_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:enrollment_enrollmentrequest_changelist"))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            {
+                "cartable_moves": self._moves_for(request, obj) if obj else [],
+                "rejection_reasons": RejectionReason.choices,
+            }
+        )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _moves_for(self, request, obj: EnrollmentRequest) -> list[str]:
+        moves = []
+        if obj.status == S.KANOON_REVIEW and self.has_kanoon_permission(request):
+            moves = ["claim", "kanoon_approve", "kanoon_reject"]
+        elif obj.status == S.BRANCH_REVIEW and self.has_branch_permission(request):
+            changed = obj.pensioner.paying_branch_id != obj.branch_id
+            moves = ["claim", "branch_transfer"] if changed else ["claim", "branch_accept", "branch_reject"]
+        return moves

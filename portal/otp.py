@@ -1,0 +1,159 @@
+"""Signing in with a one-time code sent by SMS to the mobile on file (issue 3, item 1).
+
+A code is 6 digits from `secrets`, stored only as an HMAC keyed with SECRET_KEY, valid for
+LOGIN_CODE_TTL_SECONDS, void after LOGIN_CODE_MAX_ATTEMPTS wrong tries or one use. A national code
+gets at most LOGIN_CODES_PER_NATIONAL_CODE codes per window (counted in the database) and an address
+at most LOGIN_CODES_PER_IP requests (counted in the cache, shared across processes in production).
+
+A national code that is not in the registry gets the same answer, the same limits and a code row of
+its own (never sent, never matching); its "masked mobile" is a stable decoy, so the pages never tell
+whether a national code exists.
+"""
+
+import datetime as dt
+import math
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from enrollment.models import Pensioner
+from enrollment.sms.services import sms_queue
+from portal.models import LoginCode
+from portal.ratelimit import limit_hit
+from portal.text import normalize_digits_only, to_persian_digits
+
+CODE_SENT = "اگر کد ملی در سامانه ثبت باشد، کد تایید به شماره همراه ثبت‌شده پیامک شد."
+_DECOY_PREFIXES = ("0912", "0913", "0915", "0919", "0935", "0936", "0937", "0938", "0939", "0901", "0990")
+
+
+class LoginRefused(Exception):
+    """A code request or a code that is refused; `message` is Persian and fit to show."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    issued: bool  # False: the previous code is still fresh, so no new SMS was sent
+    expires_at: dt.datetime
+    resend_at: dt.datetime
+
+
+def _fa(value: int) -> str:
+    return to_persian_digits(value)
+
+
+def _code_hash(national_code: str, code: str) -> str:
+    return salted_hmac("portal.otp.login_code", f"{national_code}:{code}", algorithm="sha256").hexdigest()
+
+
+def login_code_latest(national_code: str) -> LoginCode | None:
+    return LoginCode.objects.filter(national_code=national_code).order_by("-created_at", "-id").first()
+
+
+def resend_at(login_code: LoginCode) -> dt.datetime:
+    return login_code.created_at + dt.timedelta(seconds=settings.LOGIN_CODE_RESEND_SECONDS)
+
+
+def login_code_request(*, national_code: str, ip: str) -> CodeSent:
+    """Issues a code for a (checked) national code and queues its SMS in the same transaction."""
+    window = settings.LOGIN_CODE_LIMIT_WINDOW_SECONDS
+    if not limit_hit(scope="login-code-ip", key=ip, limit=settings.LOGIN_CODES_PER_IP, window_seconds=window):
+        raise LoginRefused(
+            "از این اتصال اینترنت درخواست‌های زیادی برای کد تایید رسیده است. "
+            f"لطفاً {_fa(math.ceil(window / 60))} دقیقه دیگر دوباره تلاش کنید."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
+        latest = login_code_latest(national_code)
+        if latest and _usable(latest, now) and now < resend_at(latest):
+            return CodeSent(issued=False, expires_at=latest.expires_at, resend_at=resend_at(latest))
+        since = now - dt.timedelta(seconds=window)
+        recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=since)
+        if recent.count() >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
+            oldest = recent.order_by("created_at").first().created_at
+            minutes = max(1, math.ceil((oldest + dt.timedelta(seconds=window) - now).total_seconds() / 60))
+            raise LoginRefused(
+                f"برای این کد ملی در {_fa(window // 60)} دقیقه گذشته "
+                f"{_fa(settings.LOGIN_CODES_PER_NATIONAL_CODE)} بار کد تایید فرستاده شده است. "
+                f"لطفاً {_fa(minutes)} دقیقه دیگر دوباره تلاش کنید."
+            )
+        code = f"{secrets.randbelow(10**6):06d}"
+        login_code = LoginCode.objects.create(
+            national_code=national_code,
+            code_hash=_code_hash(national_code, code),
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=settings.LOGIN_CODE_TTL_SECONDS),
+        )
+        if pensioner is not None:
+            sms_queue(mobile=pensioner.mobile, template="login_code", code=code)
+    return CodeSent(issued=True, expires_at=login_code.expires_at, resend_at=resend_at(login_code))
+
+
+def _usable(login_code: LoginCode, now: dt.datetime) -> bool:
+    return (
+        login_code.used_at is None
+        and now < login_code.expires_at
+        and login_code.attempts < settings.LOGIN_CODE_MAX_ATTEMPTS
+    )
+
+
+def login_code_verify(*, national_code: str, code: str) -> Pensioner:
+    """The pensioner the code signs in, or LoginRefused; a wrong try is counted even though it is refused."""
+    code = normalize_digits_only(code or "")
+    max_attempts = settings.LOGIN_CODE_MAX_ATTEMPTS
+    too_many = f"این کد تایید پس از {_fa(max_attempts)} بار ورود نادرست باطل شد. لطفاً کد تازه بخواهید."
+    now = timezone.now()
+    with transaction.atomic():
+        login_code = (
+            LoginCode.objects.select_for_update()
+            .filter(national_code=national_code)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if login_code is None:
+            raise LoginRefused("ابتدا کد ملی خود را وارد کنید تا کد تایید برایتان پیامک شود.")
+        if login_code.used_at is not None:
+            raise LoginRefused("این کد تایید قبلاً استفاده شده است. لطفاً کد تازه بخواهید.")
+        if now >= login_code.expires_at:
+            raise LoginRefused(
+                f"مهلت {_fa(settings.LOGIN_CODE_TTL_SECONDS // 60)} دقیقه‌ای این کد تایید تمام شده است. "
+                "لطفاً «ارسال دوباره کد» را بزنید."
+            )
+        if login_code.attempts >= max_attempts:
+            raise LoginRefused(too_many)
+        if constant_time_compare(login_code.code_hash, _code_hash(national_code, code)):
+            pensioner = Pensioner.objects.filter(national_code=national_code).first()
+            if pensioner is not None:
+                login_code.used_at = now
+                login_code.save(update_fields=["used_at"])
+                return pensioner
+        login_code.attempts += 1
+        login_code.save(update_fields=["attempts"])
+        left = max_attempts - login_code.attempts
+    # Outside the block: the counted try is committed, then refused.
+    if left <= 0:
+        raise LoginRefused(too_many)
+    raise LoginRefused(f"کد تایید درست نیست. {_fa(left)} بار دیگر می‌توانید تلاش کنید.")
+
+
+def mask_mobile(mobile: str) -> str:
+    """۰۹۱۲***۰۰۰۱: enough for the person to recognise their number, not enough to learn it."""
+    return to_persian_digits(f"{mobile[:4]}***{mobile[-4:]}")
+
+
+def masked_mobile_for(national_code: str) -> str:
+    """The masked mobile on file, or for an unknown national code a decoy that stays the same."""
+    pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
+    if pensioner is not None:
+        return mask_mobile(pensioner.mobile)
+    digest = int(salted_hmac("portal.otp.decoy", national_code, algorithm="sha256").hexdigest(), 16)
+    prefix = _DECOY_PREFIXES[digest % len(_DECOY_PREFIXES)]
+    return mask_mobile(f"{prefix}000{(digest // 97) % 10_000:04d}")

@@ -1,0 +1,83 @@
+"""What the public pages read: announcements, and a pensioner's requests with their timelines."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from enrollment.models import EnrollmentRequest, Pensioner, RequestStatus
+from portal.models import Announcement
+
+# workflow._history_reason writes "«move»: از «previous» — reason"; the part after the dash is the why.
+_REASON_SEPARATOR = " — "
+
+
+def announcements_published(*, limit: int = 10) -> QuerySet[Announcement]:
+    return Announcement.objects.published()[:limit]
+
+
+def announcement_visible(pk: int, *, user: AbstractBaseUser | AnonymousUser) -> Announcement | None:
+    """A published announcement; staff who may view announcements also see drafts (the admin's preview)."""
+    if user.is_active and user.is_staff and user.has_perm("portal.view_announcement"):
+        return Announcement.objects.filter(pk=pk).first()
+    return Announcement.objects.published().filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    status_label: str
+    at: dt.datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class RequestCard:
+    request: EnrollmentRequest
+    timeline: list[TimelineStep]
+
+    @property
+    def can_cancel(self) -> bool:
+        return cancel_offered(self.request)
+
+
+def cancel_offered(request: EnrollmentRequest) -> bool:
+    """«لغو درخواست» is offered before any staff action; workflow.request_cancel decides in the end."""
+    return request.status == RequestStatus.KANOON_REVIEW and request.claimed_by_id is None
+
+
+def _reason(change_reason: str | None) -> str:
+    if not change_reason or _REASON_SEPARATOR not in change_reason:
+        return ""
+    return change_reason.split(_REASON_SEPARATOR, 1)[1].strip()
+
+
+def requests_of(pensioner: Pensioner) -> list[RequestCard]:
+    """Every request of the pensioner, newest first, each with one step per status it went through."""
+    requests = list(
+        EnrollmentRequest.objects.filter(pensioner=pensioner).select_related("period").order_by("-created_at", "-id")
+    )
+    records = EnrollmentRequest.history.filter(id__in=[r.pk for r in requests]).order_by("history_date", "history_id")
+    timelines: dict[int, list[TimelineStep]] = defaultdict(list)
+    last_status: dict[int, str] = {}
+    for record in records.only("id", "status", "history_date", "history_change_reason"):
+        if last_status.get(record.id) == record.status:
+            continue  # a save that kept the status (terms, choices, a claim) is not a step for the pensioner
+        last_status[record.id] = record.status
+        timelines[record.id].append(
+            TimelineStep(
+                status_label=RequestStatus(record.status).label,
+                at=record.history_date,
+                reason=_reason(record.history_change_reason),
+            )
+        )
+    return [RequestCard(request=r, timeline=timelines[r.pk]) for r in requests]
+
+
+def request_of(pensioner: Pensioner, tracking_code: str) -> EnrollmentRequest | None:
+    return (
+        EnrollmentRequest.objects.filter(pensioner=pensioner, tracking_code=tracking_code)
+        .select_related("period", "kanoon", "branch")
+        .first()
+    )

@@ -1,0 +1,107 @@
+"""Personas of the demo world for the public pages, signing in through the real SMS code, and a phone-sized browser."""
+
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from enrollment.models import Pensioner
+from enrollment.sms.models import OutboxMessage
+from fixtures.demo import demo_world_ensure
+
+CODE_RE = re.compile(r"\d{6}")
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The per-address counters live in the cache, which outlives a test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(db):
+    return demo_world_ensure()
+
+
+@pytest.fixture
+def pensioner_a(world) -> Pensioner:
+    return Pensioner.objects.get(national_code="0010000011")
+
+
+@pytest.fixture
+def pensioner_b(world) -> Pensioner:
+    return Pensioner.objects.get(national_code="0010000021")
+
+
+@pytest.fixture
+def pensioner_c(world) -> Pensioner:
+    return Pensioner.objects.get(national_code="0010000038")
+
+
+def latest_code(mobile: str) -> str:
+    """The login code of the newest SMS to `mobile`, as the pensioner reads it on the phone."""
+    message = OutboxMessage.objects.filter(mobile=mobile, template="login_code").order_by("-created_at", "-id").first()
+    return CODE_RE.search(message.text).group()
+
+
+def sign_in(client: Client, pensioner: Pensioner) -> None:
+    response = client.post(reverse("portal:login"), {"national_code": pensioner.national_code})
+    assert response.status_code == 302, response.content.decode()
+    response = client.post(reverse("portal:login_code"), {"code": latest_code(pensioner.mobile)})
+    assert response.status_code == 302, response.content.decode()
+
+
+@pytest.fixture
+def client_a(client, pensioner_a) -> Client:
+    sign_in(client, pensioner_a)
+    return client
+
+
+def off_the_loop(query: Callable):
+    """Runs an ORM call while a Playwright page is open: in a thread of its own, whose connection is
+    closed after. (The sync Playwright API runs an event loop in the test's thread, where Django
+    refuses ORM calls; allowing them there would leave a connection open past the test database.)"""
+
+    def run():
+        try:
+            return query()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+@pytest.fixture
+def phone_page(live_server):
+    """A headless Chromium page at a phone's size. List it after the fixtures that write data."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.skip(f"no Chromium at {executable} (set CHROMIUM_PATH)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="fa-IR", is_mobile=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from enrollment.models import EnrollmentRequest, Pensioner, RequestStatus
+from enrollment.models import EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
 from portal.models import Announcement
 
-# workflow._history_reason writes "«move»: از «previous» — reason"; the part after the dash is the why.
-_REASON_SEPARATOR = " — "
+REJECTED = {RequestStatus.KANOON_REJECTED, RequestStatus.BRANCH_REJECTED}
 
 
 def announcements_published(*, limit: int = 10) -> QuerySet[Announcement]:
@@ -47,10 +46,12 @@ def cancel_offered(request: EnrollmentRequest) -> bool:
     return request.status == RequestStatus.KANOON_REVIEW and request.claimed_by_id is None
 
 
-def _reason(change_reason: str | None) -> str:
-    if not change_reason or _REASON_SEPARATOR not in change_reason:
+def _reason(record) -> str:
+    """The rejection's coded reason and note, as the history row of the rejection holds them."""
+    if record.status not in REJECTED or not record.rejection_reason:
         return ""
-    return change_reason.split(_REASON_SEPARATOR, 1)[1].strip()
+    label = RejectionReason(record.rejection_reason).label
+    return f"{label} - {record.decision_note}" if record.decision_note else label
 
 
 def requests_of(pensioner: Pensioner) -> list[RequestCard]:
@@ -61,7 +62,7 @@ def requests_of(pensioner: Pensioner) -> list[RequestCard]:
     records = EnrollmentRequest.history.filter(id__in=[r.pk for r in requests]).order_by("history_date", "history_id")
     timelines: dict[int, list[TimelineStep]] = defaultdict(list)
     last_status: dict[int, str] = {}
-    for record in records.only("id", "status", "history_date", "history_change_reason"):
+    for record in records.only("id", "status", "history_date", "rejection_reason", "decision_note"):
         if last_status.get(record.id) == record.status:
             continue  # a save that kept the status (terms, choices, a claim) is not a step for the pensioner
         last_status[record.id] = record.status
@@ -69,7 +70,7 @@ def requests_of(pensioner: Pensioner) -> list[RequestCard]:
             TimelineStep(
                 status_label=RequestStatus(record.status).label,
                 at=record.history_date,
-                reason=_reason(record.history_change_reason),
+                reason=_reason(record),
             )
         )
     return [RequestCard(request=r, timeline=timelines[r.pk]) for r in requests]

@@ -42,6 +42,9 @@ if REDIS_URL:
     # Between an import's dry run and its confirmation the file must be readable from any machine.
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 else:
+    # One cache for every gunicorn worker: sign-in limits, staff scopes and their invalidation must be
+    # shared, which per-process memory is not (`manage.py createcachetable` makes the table).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
 LOGGING = {

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from enrollment.models import RequestStatus
 from portal import otp
 from portal.pensioner_forms import LoginCodeForm, NationalCodeForm
 from portal.pensioner_session import pensioner_current, pensioner_login, pensioner_logout, session_expired_notice
@@ -68,7 +69,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             form.add_error("code", refusal.message)
         else:
             request.session.pop(NATIONAL_CODE, None)
-            next_page = request.session.pop(NEXT, None) or reverse("portal:wizard")
+            next_page = request.session.pop(NEXT, None) or _landing(pensioner)
             pensioner_login(request, pensioner)
             return redirect(next_page)
     latest = otp.login_code_latest(national_code)
@@ -113,3 +114,9 @@ def logout(request: HttpRequest) -> HttpResponse:
         pensioner_logout(request)
         messages.success(request, SIGNED_OUT)
     return redirect("portal:home")
+
+
+def _landing(pensioner) -> str:
+    """Someone who has already filed a request most often comes back to follow it; others come to file one."""
+    filed = pensioner.requests.exclude(status=RequestStatus.DRAFT).exists()
+    return reverse("portal:requests" if filed else "portal:wizard")

@@ -223,3 +223,18 @@ def test_sign_out_forgets_the_pensioner(client, pensioner_a):
     assert "از سامانه خارج شدید" in _text(response)
     assert PENSIONER_ID not in client.session
     assert client.get(reverse("portal:requests")).status_code == 302
+
+
+def test_a_pensioner_who_filed_a_request_lands_on_my_requests(client, pensioner_a):
+    from tests.enrollment.conftest import file_request
+
+    file_request(pensioner_a)
+    client.post(reverse("portal:login"), {"national_code": pensioner_a.national_code})
+    response = client.post(reverse("portal:login_code"), {"code": latest_code(pensioner_a.mobile)})
+    assert response.url == reverse("portal:requests")
+
+
+def test_a_pensioner_with_nothing_filed_lands_on_the_wizard(client, pensioner_a):
+    client.post(reverse("portal:login"), {"national_code": pensioner_a.national_code})
+    response = client.post(reverse("portal:login_code"), {"code": latest_code(pensioner_a.mobile)})
+    assert response.url == reverse("portal:wizard")

@@ -162,16 +162,21 @@ def request_kanoon_approve(*, request_id: int, by: AbstractBaseUser, note: str =
     return _move("kanoon_approve", request_id=request_id, user=by, reason=note, apply=apply)
 
 
-def request_kanoon_reject(
-    *, request_id: int, by: AbstractBaseUser, reason_code: str, note: str = ""
-) -> EnrollmentRequest:
+def _reject(move_name: str, *, request_id: int, by: AbstractBaseUser, reason_code: str, note: str):
+    """A rejection: a reason from the coded list, and free text the pensioner reads in the SMS and the page."""
     reason = _reason_text(reason_code, note)
 
     def apply(request: EnrollmentRequest) -> None:
         request.rejection_reason = reason_code
         request.decision_note = note.strip()
 
-    return _move("kanoon_reject", request_id=request_id, user=by, reason=reason, apply=apply)
+    return _move(move_name, request_id=request_id, user=by, reason=reason, apply=apply)
+
+
+def request_kanoon_reject(
+    *, request_id: int, by: AbstractBaseUser, reason_code: str, note: str = ""
+) -> EnrollmentRequest:
+    return _reject("kanoon_reject", request_id=request_id, by=by, reason_code=reason_code, note=note)
 
 
 def request_branch_transfer(*, request_id: int, by: AbstractBaseUser) -> EnrollmentRequest:
@@ -218,13 +223,7 @@ def request_branch_accept(*, request_id: int, by: AbstractBaseUser, today: dt.da
 def request_branch_reject(
     *, request_id: int, by: AbstractBaseUser, reason_code: str, note: str = ""
 ) -> EnrollmentRequest:
-    reason = _reason_text(reason_code, note)
-
-    def apply(request: EnrollmentRequest) -> None:
-        request.rejection_reason = reason_code
-        request.decision_note = note.strip()
-
-    return _move("branch_reject", request_id=request_id, user=by, reason=reason, apply=apply)
+    return _reject("branch_reject", request_id=request_id, by=by, reason_code=reason_code, note=note)
 
 
 def request_claim(*, request_id: int, by: AbstractBaseUser) -> EnrollmentRequest:

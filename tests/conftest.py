@@ -20,6 +20,37 @@ def _fresh_cache():
     cache.clear()
 
 
+# --- Personas of the demo world (DESIGN.md's demo contract) -------------------------------------
+
+
+@pytest.fixture
+def world(db):
+    from fixtures.demo import demo_world_ensure
+
+    return demo_world_ensure()
+
+
+def _pensioner(national_code: str):
+    from enrollment.models import Pensioner
+
+    return Pensioner.objects.get(national_code=national_code)
+
+
+@pytest.fixture
+def pensioner_a(world):
+    return _pensioner("0010000011")
+
+
+@pytest.fixture
+def pensioner_b(world):
+    return _pensioner("0010000021")
+
+
+@pytest.fixture
+def pensioner_c(world):
+    return _pensioner("0010000038")
+
+
 @pytest.fixture
 def on_postgres() -> None:
     if connection.vendor != "postgresql":

@@ -5,23 +5,7 @@ from django.contrib.auth.models import User
 
 from enrollment import drafts
 from enrollment.models import EnrollmentRequest, Operation, Pensioner
-from fixtures.demo import demo_world_ensure
 from policies.selectors import terms_current
-
-
-@pytest.fixture
-def world(db):
-    return demo_world_ensure()
-
-
-@pytest.fixture
-def pensioner_a(world) -> Pensioner:
-    return Pensioner.objects.get(national_code="0010000011")
-
-
-@pytest.fixture
-def pensioner_b(world) -> Pensioner:
-    return Pensioner.objects.get(national_code="0010000021")
 
 
 def _user(username: str) -> User:

@@ -6,14 +6,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from enrollment.models import Pensioner
 from enrollment.sms.models import OutboxMessage
-from fixtures.demo import demo_world_ensure
 
 CODE_RE = re.compile(r"\d{6}")
 PHONE = {"width": 390, "height": 844}
@@ -26,34 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """The per-address counters live in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def world(db):
-    return demo_world_ensure()
-
-
-@pytest.fixture
-def pensioner_a(world) -> Pensioner:
-    return Pensioner.objects.get(national_code="0010000011")
-
-
-@pytest.fixture
-def pensioner_b(world) -> Pensioner:
-    return Pensioner.objects.get(national_code="0010000021")
-
-
-@pytest.fixture
-def pensioner_c(world) -> Pensioner:
-    return Pensioner.objects.get(national_code="0010000038")
 
 
 def latest_code(mobile: str) -> str:

@@ -23,6 +23,8 @@ from enrollment.cartable_filters import (
 )
 from enrollment.identity import normalize_national_code
 from enrollment.models import EnrollmentRequest, RejectionReason, RequestItem, RequestStatus
+from enrollment.reports.admin import EXPORT_ACTION, ExportActionMixin
+from enrollment.reports.models import ExportKind
 from portal import jalali
 from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from portal.text import normalize_text, to_persian_digits
@@ -81,7 +83,7 @@ class RejectForm:
 
 
 @admin.register(EnrollmentRequest)
-class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
+class CartableAdmin(ExportActionMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "tracking",
         "pensioner_name",
@@ -100,7 +102,16 @@ class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     ordering = ["waiting_since", "id"]
     sortable_by = ["tracking", "submitted", "waiting", "status"]
     inlines = [RequestItemInline]
-    actions = ["claim", "kanoon_approve", "kanoon_reject", "branch_transfer", "branch_accept", "branch_reject"]
+    actions = [
+        "claim",
+        "kanoon_approve",
+        "kanoon_reject",
+        "branch_transfer",
+        "branch_accept",
+        "branch_reject",
+        EXPORT_ACTION,
+    ]
+    export_kind = ExportKind.REQUEST_ITEMS
     fieldsets = [
         ("درخواست", {"fields": ["tracking_code", "status", "submitted_at_jalali", "waiting", "handling"]}),
         (
@@ -229,7 +240,7 @@ class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
         flag = ""
         if obj.status == S.BRANCH_REVIEW and obj.pensioner.paying_branch_id != obj.branch_id:
             flag = format_html(
-                ' <span class="badge badge-danger" title="{}">تغییر شعبه</span>', "شعبه پرداخت‌کننده تغییر کرده است"
+                ' <span class="badge text-bg-danger" title="{}">تغییر شعبه</span>', "شعبه پرداخت‌کننده تغییر کرده است"
             )
         return format_html("{}{}", "، ".join(parts) or "-", flag)
 
@@ -244,7 +255,7 @@ class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
         if days > 2 * goal:
             level, note = "danger", "دیرکرد زیاد"
         return format_html(
-            '<span class="badge badge-{}" title="مهلت: {} روز کاری">{} روز کاری — {}</span>',
+            '<span class="badge text-bg-{}" title="مهلت: {} روز کاری">{} روز کاری — {}</span>',
             level,
             to_persian_digits(goal),
             to_persian_digits(days),

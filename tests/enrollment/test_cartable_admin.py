@@ -235,3 +235,21 @@ def test_leaving_the_group_that_carries_a_kanoon_hides_it_at_once(client, submit
     assert _listed(client) == [submitted_a.tracking_code]
     team.user_set.remove(member)
     assert _listed(client) == []
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "level", "note"),
+    [(0, "success", "در مهلت"), (5, "warning", "دیرکرد"), (14, "danger", "دیرکرد زیاد")],
+)
+def test_waiting_is_counted_in_working_days_and_coloured_against_the_kanoon_target(submitted_a, days_ago, level, note):
+    import datetime as dt
+
+    from django.contrib.admin.sites import site
+    from django.utils import timezone
+
+    EnrollmentRequest.objects.filter(pk=submitted_a.pk).update(
+        waiting_since=timezone.now() - dt.timedelta(days=days_ago)
+    )
+    submitted_a.refresh_from_db()
+    cell = site._registry[EnrollmentRequest].waiting(submitted_a)  # target: 3 working days
+    assert f"text-bg-{level}" in cell and note in cell and "مهلت: ۳ روز کاری" in cell

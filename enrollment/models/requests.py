@@ -110,6 +110,8 @@ class EnrollmentRequest(models.Model):
             models.Index(fields=["kanoon", "status", "waiting_since", "id"], name="request_kanoon_queue"),
             models.Index(fields=["branch", "status", "waiting_since", "id"], name="request_branch_queue"),
             models.Index(fields=["submitted_at", "id"], name="request_submitted"),
+            # The default order of every cartable; managers see all offices, so no office column leads.
+            models.Index(fields=["waiting_since", "id"], name="request_waiting"),
         ]
 
     def __str__(self) -> str:

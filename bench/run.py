@@ -2,7 +2,8 @@
 
 The scripts seed and measure the database named by DATABASE_URL (PostgreSQL is what they are meant
 for), so it must be set, and never to the demo's db.sqlite3. BENCH_PENSIONERS sets how many
-synthetic pensioners they work on (default 1,000,000).
+synthetic pensioners they work on (default 1,000,000), BENCH_REQUESTS how many synthetic requests
+the cartable's benchmark works on (default 1,000,000; it adds the pensioners these need).
 """
 
 import os
@@ -19,7 +20,7 @@ def main() -> int:
         print(
             "make bench: set DATABASE_URL to a database the benchmarks may fill, e.g.\n"
             "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench make bench\n"
-            "(BENCH_PENSIONERS=100000 for a smaller data set.)",
+            "(BENCH_PENSIONERS=100000 BENCH_REQUESTS=100000 for a smaller data set.)",
             file=sys.stderr,
         )
         return 2

@@ -29,6 +29,38 @@ class WithdrawalPolicy(models.TextChoices):
     NEVER = "never", "انصراف در طول دوره مجاز نیست"
 
 
+# Frozen once a request has been submitted in the period (its pensioner accepted them and the rules
+# held): the enrollment rules, and what the deductions are computed from (CHARGE_FIELDS and the rates).
+# Deduction documents alone (carried over from the period before) freeze only the latter: they charge
+# the rates from the coverage start. The window, title and review targets stay editable.
+RULE_FIELDS = (
+    "main_required_for_dependents",
+    "spouse_with_main",
+    "children_all_or_nothing",
+    "parents_all_or_nothing",
+    "child_max_age",
+    "parent_max_age",
+    "withdrawal_policy",
+)
+CHARGE_FIELDS = ("coverage_start", "coverage_end")
+RATE_FIELDS = ("kind", "relation", "min_age", "max_age", "full_premium", "sso_subsidy", "insured_share")
+TERMS_FIELDS = ("period_id", "version", "text", "published_at")
+
+LOCKED_BY_REQUESTS = "این دوره درخواست پذیرفته‌شده دارد؛ برای تغییر، نسخه جدید شرایط یا دوره جدید بسازید."
+LOCKED_BY_DEDUCTIONS = "برای این دوره سند کسر حق بیمه صادر شده است؛ برای تغییر، دوره جدید بسازید."
+TERMS_LOCKED = "این نسخه از شرایط را مستمری‌بگیران پذیرفته‌اند و قابل تغییر یا حذف نیست؛ نسخه جدید بسازید."
+
+
+def _changed_fields(instance: models.Model, names: tuple[str, ...]) -> list[str]:
+    """The fields among `names` whose value differs from the stored row (none for an unsaved object)."""
+    if instance.pk is None:
+        return []
+    stored = type(instance)._default_manager.filter(pk=instance.pk).values(*names).first()
+    if stored is None:
+        return []
+    return [name for name in names if getattr(instance, name) != stored[name]]
+
+
 class ContractPeriod(models.Model):
     title = models.CharField("عنوان", max_length=200)
     insurer = models.CharField("شرکت بیمه‌گر", max_length=200)
@@ -87,6 +119,37 @@ class ContractPeriod(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+        errors = {}
+        for fields, locked_reason in (
+            (RULE_FIELDS, self.contract_locked_reason),
+            (CHARGE_FIELDS, self.charges_locked_reason),
+        ):
+            changed = _changed_fields(self, fields)
+            locked = locked_reason() if changed else None
+            if locked:
+                errors.update(dict.fromkeys(changed, locked))
+        if errors:
+            raise ValidationError(errors)
+
+    def contract_locked_reason(self) -> str | None:
+        """Why this period's rules, coverage and rates may no longer change, or None while they may:
+        submitted requests accepted them (a draft has submitted nothing). A change needs a new terms
+        version or a new period."""
+        if self.pk is None:
+            return None
+        from enrollment.models import RequestStatus  # enrollment depends on policies, not the reverse
+
+        if self.requests.exclude(status=RequestStatus.DRAFT).exists():
+            return LOCKED_BY_REQUESTS
+        return None
+
+    def charges_locked_reason(self) -> str | None:
+        """Why this period's coverage and rates may no longer change, or None: requests accepted them,
+        or deduction documents charge them."""
+        locked = self.contract_locked_reason()
+        if locked or self.pk is None:
+            return locked
+        return LOCKED_BY_DEDUCTIONS if self.deductiondocument_set.exists() else None
 
     def accepts_submissions(self, at: dt.datetime | None = None) -> bool:
         """True while this is the active period and `at` (default now) lies inside its window."""
@@ -110,6 +173,14 @@ class TermsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} - نسخه {self.version}"
+
+    def clean(self) -> None:
+        if _changed_fields(self, TERMS_FIELDS) and self.is_accepted():
+            raise ValidationError(TERMS_LOCKED)
+
+    def is_accepted(self) -> bool:
+        """A request (even a draft past step 1) records this version as the text its pensioner accepted."""
+        return self.pk is not None and self.enrollmentrequest_set.exists()
 
 
 class PremiumRate(models.Model):
@@ -142,12 +213,28 @@ class PremiumRate(models.Model):
         return f"{self.get_kind_display()} - {self.get_relation_display()}"
 
     def clean(self) -> None:
+        locked = self.locked_reason()
+        if locked:
+            raise ValidationError(locked)
         if None in (self.full_premium, self.sso_subsidy, self.insured_share):
             return
         if self.full_premium != self.sso_subsidy + self.insured_share:
             raise ValidationError("حق بیمه کامل باید برابر مجموع مساعدت سازمان و سهم بیمه‌شده باشد.")
         if self.max_age is not None and self.max_age < self.min_age:
             raise ValidationError({"max_age": "«تا سن» نمی‌تواند کمتر از «از سن» باشد."})
+
+    def locked_reason(self) -> str | None:
+        """Why this rate (new, changed or moved to another period) may not be saved, or None."""
+        if self.pk is None:
+            return self.period.charges_locked_reason() if self.period_id else None
+        stored = PremiumRate.objects.filter(pk=self.pk).values("period_id", *RATE_FIELDS).first()
+        if stored is None or all(getattr(self, name) == stored[name] for name in stored):
+            return None
+        for period_id in {stored["period_id"], self.period_id}:
+            locked = ContractPeriod(pk=period_id).charges_locked_reason()
+            if locked:
+                return locked
+        return None
 
     def covers_age(self, age: int) -> bool:
         return age >= self.min_age and (self.max_age is None or age <= self.max_age)

@@ -21,3 +21,8 @@ def period_accepting_submissions(at: dt.datetime | None = None) -> ContractPerio
 
 def terms_current(*, period: ContractPeriod) -> TermsVersion | None:
     return period.terms.order_by("-version").first()
+
+
+def period_previous(*, period: ContractPeriod) -> ContractPeriod | None:
+    """The period whose coverage ended last before `period`'s began: whose insured it carries on."""
+    return ContractPeriod.objects.filter(coverage_end__lt=period.coverage_start).order_by("-coverage_end").first()

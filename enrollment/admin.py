@@ -8,6 +8,8 @@ from import_export.formats.base_formats import CSV, XLSX
 from enrollment import cartable, selectors  # noqa: F401  (cartable registers the request admin)
 from enrollment.identity import normalize_national_code
 from enrollment.models import Branch, County, Dependent, Kanoon, Pensioner, Province
+from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
+from enrollment.reports.models import ExportKind
 from enrollment.resources import PensionerResource
 from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from portal.text import normalize_text, to_persian_digits
@@ -87,7 +89,7 @@ class DependentInline(PortalTabularInline):
 
 
 @admin.register(Pensioner)
-class PensionerAdmin(ImportMixin, NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin):
+class PensionerAdmin(ImportMixin, ScopedExportMixin, NormalizedSearchMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "national_code",
         "full_name",
@@ -116,6 +118,8 @@ class PensionerAdmin(ImportMixin, NormalizedSearchMixin, ScopedHistoryAdmin, Por
     resource_classes = [PensionerResource]
     import_formats = [CSV, XLSX]
     import_template_name = "admin/enrollment/pensioner/import.html"
+    actions = [EXPORT_ACTION]
+    export_kind = ExportKind.PENSIONERS
 
     @admin.display(description="نام و نام خانوادگی", ordering="last_name")
     def full_name(self, obj: Pensioner) -> str:

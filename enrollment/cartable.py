@@ -23,6 +23,8 @@ from enrollment.cartable_filters import (
 )
 from enrollment.identity import normalize_national_code
 from enrollment.models import EnrollmentRequest, RejectionReason, RequestItem, RequestStatus
+from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
+from enrollment.reports.models import ExportKind
 from portal import jalali
 from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from portal.text import normalize_text, to_persian_digits
@@ -81,7 +83,7 @@ class RejectForm:
 
 
 @admin.register(EnrollmentRequest)
-class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
+class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "tracking",
         "pensioner_name",
@@ -107,7 +109,9 @@ class CartableAdmin(ScopedHistoryAdmin, PortalModelAdmin):
         "branch_transfer",
         "branch_accept",
         "branch_reject",
+        EXPORT_ACTION,
     ]
+    export_kind = ExportKind.REQUEST_ITEMS
     fieldsets = [
         ("درخواست", {"fields": ["tracking_code", "status", "submitted_at_jalali", "waiting", "handling"]}),
         (

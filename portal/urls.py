@@ -27,6 +27,7 @@ public_pages = [
 ]
 
 urlpatterns = [
+    path("admin/reports/", include("enrollment.reports.dashboard_views")),
     path("admin/", admin.site.urls),
     path("", include((public_pages, "portal"))),
 ]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "enrollment",
     "enrollment.loans",
     "enrollment.sms",
+    "enrollment.reports",
 ]
 
 MIDDLEWARE = [
@@ -119,8 +120,10 @@ Q_CLUSTER = {
     "name": "portal",
     "orm": "default",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": 120,
-    "retry": 180,
+    # Long exports run up to REPORTS_EXPORT_TIMEOUT; retry must exceed every task's timeout, or the ORM
+    # broker hands a running export out a second time. SMS sends bound themselves (SMS_TIMEOUT).
+    "timeout": 3600,
+    "retry": 3700,
     "max_attempts": 5,
     "catch_up": False,
 }

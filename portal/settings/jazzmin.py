@@ -51,6 +51,7 @@ JAZZMIN_SETTINGS = {
         "enrollment.Province": "fas fa-map",
         "enrollment.EnrollmentRequest": "fas fa-inbox",
         "loans.DeductionDocument": "fas fa-file-invoice-dollar",
+        "reports.ExportJob": "fas fa-file-export",
         "policies.ContractPeriod": "fas fa-file-contract",
         "policies.TermsVersion": "fas fa-scroll",
         "policies.PremiumRate": "fas fa-coins",

@@ -1,0 +1,170 @@
+"""Exports in the admin: the «خروجی اکسل/CSV» action of the scoped lists, and the list of one's exports."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from enrollment.reports import exports, views
+from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
+from enrollment.selectors import user_sees_all
+from portal.admin_tools import PortalModelAdmin, jalali_column
+from portal.text import format_number, to_persian_digits
+
+EXPORT_ACTION = "export_list"
+
+
+class ScopedExportMixin:
+    """«خروجی اکسل/CSV» for a ModelAdmin whose get_queryset is its scope selector: add `EXPORT_ACTION` to
+    `actions` and set `export_kind`.
+
+    The ticked rows, or with «انتخاب همه» every row of the list with its current filters and search. The
+    first POST asks for the format; the second exports (enrollment.reports.exports decides whether at once
+    or as a background job).
+    """
+
+    export_kind: str
+
+    def has_export_permission(self, request) -> bool:
+        return exports.may_export(request.user, self.export_kind)
+
+    @admin.action(description="خروجی اکسل/CSV", permissions=["export"])
+    def export_list(self, request, queryset):
+        select_across = request.POST.get("select_across") == "1"
+        file_format = request.POST.get("export_format")
+        if file_format not in ExportFormat.values:
+            return self._export_form(request, select_across)
+        ids = None if select_across else list(queryset.values_list("pk", flat=True))
+        outcome = exports.export_start(
+            user=request.user, kind=self.export_kind, file_format=file_format, query=request.GET.urlencode(), ids=ids
+        )
+        if isinstance(outcome, ExportJob):
+            self.message_user(
+                request,
+                f"این خروجی بیش از {format_number(exports.inline_max())} ردیف دارد و در پس‌زمینه آماده می‌شود؛ "
+                "پیشرفت آن را همین‌جا می‌بینید و وقتی آماده شد فایل را دریافت می‌کنید.",
+                messages.INFO,
+            )
+            return HttpResponseRedirect(reverse("admin:reports_exportjob_changelist"))
+        response = HttpResponse(outcome.content, content_type=outcome.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{outcome.file_name}"'
+        return response
+
+    def _export_form(self, request, select_across: bool) -> TemplateResponse:
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "خروجی اکسل/CSV",
+            "opts": self.model._meta,
+            "kind_label": ExportKind(self.export_kind).label,
+            "select_across": select_across,
+            "selected": selected,
+            "formats": ExportFormat.choices,
+            "inline_max": exports.inline_max(),
+            "action_name": EXPORT_ACTION,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "back_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, "admin/reports/export_form.html", context)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(PortalModelAdmin):
+    """Read-only: one's own exports (managers and auditors: everybody's), with progress and the file."""
+
+    list_display = ["kind", "file_format", "status", "progress", "created_at_jalali", "finished_at_jalali", "download"]
+    list_filter = ["status", "kind", "file_format"]
+    fields = [
+        "kind",
+        "file_format",
+        "query",
+        "selected_ids",
+        "status",
+        "progress",
+        "download",
+        "error",
+        "created_at_jalali",
+        "started_at_jalali",
+        "finished_at_jalali",
+        "attempts",
+    ]
+    readonly_fields = fields
+    change_list_template = "admin/reports/exportjob/change_list.html"
+
+    created_at_jalali = jalali_column("created_at", "زمان درخواست", with_time=True)
+    started_at_jalali = jalali_column("started_at", "زمان شروع", with_time=True)
+    finished_at_jalali = jalali_column("finished_at", "زمان پایان", with_time=True)
+
+    def get_queryset(self, request):
+        return exports.export_jobs_visible_to(request.user).select_related("user")
+
+    def get_list_display(self, request):
+        if user_sees_all(request.user):
+            return ["requested_by", *self.list_display]
+        return self.list_display
+
+    def get_fields(self, request, obj=None):
+        if user_sees_all(request.user):
+            return ["requested_by", *self.fields]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_module_permission(self, request) -> bool:
+        return exports.may_export_any(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return exports.may_export_any(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:job_id>/download/",
+                self.admin_site.admin_view(views.export_download),
+                name="reports_exportjob_download",
+            )
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        """The list refreshes itself while one of its jobs is still being written."""
+        pending = self.get_queryset(request).filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+        return super().changelist_view(request, {**(extra_context or {}), "refresh_seconds": 5 * pending.exists()})
+
+    @admin.display(description="درخواست‌کننده", ordering="user__username")
+    def requested_by(self, job: ExportJob) -> str:
+        return job.user.get_full_name() or job.user.get_username()
+
+    @admin.display(description="پیشرفت")
+    def progress(self, job: ExportJob) -> str:
+        written = format_number(job.rows_written)
+        if job.status == ExportStatus.DONE or not job.total_estimate:
+            return f"{written} ردیف"
+        percent = to_persian_digits(min(100, job.rows_written * 100 // job.total_estimate))
+        text = f"{written} از {format_number(job.total_estimate)} ردیف ({percent}٪)"
+        stale = job.heartbeat_at and job.heartbeat_at < timezone.now() - exports.STALE_AFTER
+        if job.status == ExportStatus.RUNNING and stale:
+            text += " — مدتی است پیش نرفته"
+        return text
+
+    @admin.display(description="فایل")
+    def download(self, job: ExportJob) -> str:
+        if job.status != ExportStatus.DONE:
+            return "-"
+        if not job.file:
+            return "همان لحظه دریافت شد"
+        url = reverse("admin:reports_exportjob_download", args=[job.pk])
+        return format_html('<a class="btn btn-sm btn-success" href="{}">دریافت فایل</a>', url)

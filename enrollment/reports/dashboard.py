@@ -1,0 +1,360 @@
+"""The managers' dashboard on the admin home: the active period's requests in numbers and charts.
+
+Everything is read through the user's scope (selectors.requests_visible_to). Each figure is one
+grouped or aggregate query over the requests of the period (status, Kanoon and branch are on the
+request and indexed; the per-request person counts `enroll_count`/`withdraw_count` spare a scan of
+the items), so the number of queries does not grow with the data. The result is cached per period
+and scope for DASHBOARD_SECONDS: thousands of managers opening the home page share one computation a
+minute. The reconciliation's counts (heavier: they read the deduction documents) are cached per period
+for RECONCILIATION_SECONDS.
+
+When figures grow stale, one request (holding a short cache lock) computes them again while the
+others keep showing the stale ones, so an expiry never sends every open home page to the database at
+once. Only a cold cache makes each request compute.
+"""
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from enrollment import selectors
+from enrollment.models import RequestItem, RequestStatus
+from enrollment.reports.charts import Chart, Datum, horizontal_bars, vertical_bars
+from enrollment.reports.reconciliation import FindingKind, reconciliation_counts
+from policies.models import ContractPeriod
+from policies.selectors import period_active
+from portal import jalali
+from portal.text import to_persian_digits
+
+DASHBOARD_SECONDS = 60
+RECONCILIATION_SECONDS = 600
+KEEP_STALE = 10  # stale figures are kept this many times their freshness, to show while one request refreshes
+REFRESH_LOCK_SECONDS = 300
+TOP = 10
+
+S = RequestStatus
+# The order of the status chart: the flow of DESIGN.md, drafts left out (they are the pensioner's).
+STATUS_ORDER = [
+    S.KANOON_REVIEW,
+    S.BRANCH_REVIEW,
+    S.ACCEPTED,
+    S.KANOON_REJECTED,
+    S.BRANCH_REJECTED,
+    S.CANCELLED,
+]
+STATUS_COLORS = {
+    S.KANOON_REVIEW: "open",
+    S.BRANCH_REVIEW: "open",
+    S.ACCEPTED: "accepted",
+    S.KANOON_REJECTED: "rejected",
+    S.BRANCH_REJECTED: "rejected",
+    S.CANCELLED: "muted",
+}
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OfficeRow:
+    """A county's or branch's requests: in all, waiting for that office, accepted."""
+
+    pk: int | None  # None for the row that sums the rest
+    name: str
+    total: int
+    waiting: int
+    accepted: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pk: int
+    name: str
+    waiting: int
+    oldest: dt.datetime
+
+    @property
+    def days(self) -> int:
+        return (timezone.now() - self.oldest).days
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: dt.date
+    count: int
+
+
+@dataclass(frozen=True)
+class Persons:
+    """Persons (not requests): the operations asked for in every live request, and in the accepted ones."""
+
+    enroll_asked: int
+    withdraw_asked: int
+    enroll_accepted: int
+    withdraw_accepted: int
+    covered_before: int  # over the accepted requests: persons insured before them ...
+    covered_after: int  # ... and after them
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period_id: int
+    period_title: str
+    window_opens_at: dt.datetime
+    window_closes_at: dt.datetime
+    statuses: list[StatusCount]
+    counties: list[OfficeRow]
+    branches: list[OfficeRow]
+    days: list[DayCount]
+    kanoon_backlog: list[Backlog]
+    branch_backlog: list[Backlog]
+    persons: Persons
+    computed_at: dt.datetime = field(default_factory=timezone.now)
+
+    def count_of(self, status: str) -> int:
+        return next((s.count for s in self.statuses if s.status == status), 0)
+
+    @property
+    def total(self) -> int:
+        return sum(s.count for s in self.statuses)
+
+
+@dataclass(frozen=True)
+class ReconciliationSummary:
+    period_id: int
+    counts: dict[str, int]
+    computed_at: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def lines(self) -> list[tuple[str, int]]:
+        return [(FindingKind(kind).label, count) for kind, count in self.counts.items() if count]
+
+
+def dashboard_for(user: AbstractBaseUser) -> Dashboard | None:
+    """The active period's dashboard in the user's scope, from the cache when a minute old at most."""
+    period = period_active()
+    if period is None:
+        return None
+    key = f"reports-dashboard:{period.pk}:{_scope_key(user)}"
+    return _cached(key, lambda: dashboard_compute(user, period), DASHBOARD_SECONDS)
+
+
+def reconciliation_summary(period_id: int) -> ReconciliationSummary:
+    """How many reconciliation findings of each kind, cached for RECONCILIATION_SECONDS."""
+
+    def compute() -> ReconciliationSummary:
+        return ReconciliationSummary(period_id, reconciliation_counts(ContractPeriod.objects.get(pk=period_id)))
+
+    return _cached(reconciliation_key(period_id), compute, RECONCILIATION_SECONDS)
+
+
+Figures = TypeVar("Figures", Dashboard, ReconciliationSummary)
+
+
+def reconciliation_key(period_id: int) -> str:
+    return f"reports-reconciliation:{period_id}"
+
+
+def cache_figures(key: str, figures: Dashboard | ReconciliationSummary, seconds: int) -> None:
+    cache.set(key, figures, seconds * KEEP_STALE)
+
+
+def _cached(key: str, compute: Callable[[], Figures], seconds: int) -> Figures:
+    """The cached figures while younger than `seconds`; else computed again by the one request that takes
+    the refresh lock, the stale figures meanwhile for everyone else."""
+    figures = cache.get(key)
+    if figures is None:
+        return _computed(key, compute, seconds)
+    if timezone.now() - figures.computed_at < dt.timedelta(seconds=seconds):
+        return figures
+    lock = f"{key}:refreshing"
+    if not cache.add(lock, True, REFRESH_LOCK_SECONDS):
+        return figures
+    try:
+        return _computed(key, compute, seconds)
+    finally:
+        cache.delete(lock)
+
+
+def _computed(key: str, compute: Callable[[], Figures], seconds: int) -> Figures:
+    figures = compute()
+    cache_figures(key, figures, seconds)
+    return figures
+
+
+def _scope_key(user: AbstractBaseUser) -> str:
+    if selectors.user_sees_all(user):
+        return "all"
+    scope = selectors.scope_of(user)
+    text = f"{scope.kanoon_ids}|{scope.branch_ids}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def dashboard_compute(user: AbstractBaseUser, period: ContractPeriod) -> Dashboard:
+    requests = selectors.requests_visible_to(user).filter(period=period)
+    by_status = {
+        row["status"]: row
+        for row in requests.values("status")
+        .annotate(count=Count("pk"), enroll=Sum("enroll_count"), withdraw=Sum("withdraw_count"))
+        .order_by()
+    }
+    return Dashboard(
+        period_id=period.pk,
+        period_title=period.title,
+        window_opens_at=period.window_opens_at,
+        window_closes_at=period.window_closes_at,
+        statuses=[StatusCount(s, s.label, by_status.get(s, {}).get("count", 0)) for s in STATUS_ORDER],
+        counties=_offices(requests, "kanoon__county_id", "kanoon__county__name", S.KANOON_REVIEW, "شهرستان‌های دیگر"),
+        branches=_offices(requests, "branch_id", "branch__name", S.BRANCH_REVIEW, "شعب دیگر"),
+        days=_days(requests, period),
+        kanoon_backlog=_backlog(requests, "kanoon__county_id", "kanoon__county__name", S.KANOON_REVIEW),
+        branch_backlog=_backlog(requests, "branch_id", "branch__name", S.BRANCH_REVIEW),
+        persons=_persons(requests, by_status),
+    )
+
+
+def _offices(requests: QuerySet, pk: str, name: str, waiting: str, rest: str) -> list[OfficeRow]:
+    """The TOP offices by requests, then one row summing all the others."""
+    rows = list(
+        requests.values(pk, name)
+        .annotate(
+            total=Count("pk"),
+            waiting=Count("pk", filter=Q(status=waiting)),
+            accepted=Count("pk", filter=Q(status=S.ACCEPTED)),
+        )
+        .order_by("-total", name)
+    )
+    top = [OfficeRow(row[pk], row[name], row["total"], row["waiting"], row["accepted"]) for row in rows[:TOP]]
+    others = rows[TOP:]
+    if others:
+        top.append(
+            OfficeRow(
+                None,
+                f"{rest} ({to_persian_digits(len(others))})",
+                sum(row["total"] for row in others),
+                sum(row["waiting"] for row in others),
+                sum(row["accepted"] for row in others),
+            )
+        )
+    return top
+
+
+def _days(requests: QuerySet, period: ContractPeriod) -> list[DayCount]:
+    """Submissions per (Tehran) day, every day of the window so far, quiet days at zero."""
+    found = {
+        row["day"]: row["count"]
+        for row in requests.filter(submitted_at__isnull=False)
+        .annotate(day=TruncDate("submitted_at"))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    first = timezone.localtime(period.window_opens_at).date()
+    last = min(jalali.today(), timezone.localtime(period.window_closes_at).date())
+    if found:
+        first, last = min(first, *found), max(last, *found)
+    return [DayCount(day, found.get(day, 0)) for day in _date_range(first, last)]
+
+
+def _date_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def _backlog(requests: QuerySet, pk: str, name: str, status: str) -> list[Backlog]:
+    """The TOP offices whose oldest waiting request has waited longest."""
+    rows = (
+        requests.filter(status=status)
+        .values(pk, name)
+        .annotate(waiting=Count("pk"), oldest=Min("waiting_since"))
+        .order_by("oldest", name)[:TOP]
+    )
+    return [Backlog(row[pk], row[name], row["waiting"], row["oldest"]) for row in rows]
+
+
+def _persons(requests: QuerySet, by_status: dict[str, dict]) -> Persons:
+    live = [row for status, row in by_status.items() if status != S.CANCELLED]
+    accepted = by_status.get(S.ACCEPTED, {})
+    covered = RequestItem.objects.filter(request__in=requests.filter(status=S.ACCEPTED).values("pk")).aggregate(
+        before=Count("pk", filter=Q(status_before=True)), after=Count("pk", filter=Q(status_after=True))
+    )
+    return Persons(
+        enroll_asked=sum(row["enroll"] or 0 for row in live),
+        withdraw_asked=sum(row["withdraw"] or 0 for row in live),
+        enroll_accepted=accepted.get("enroll") or 0,
+        withdraw_accepted=accepted.get("withdraw") or 0,
+        covered_before=covered["before"],
+        covered_after=covered["after"],
+    )
+
+
+def dashboard_charts(dashboard: Dashboard) -> dict[str, Chart]:
+    """The charts of the page, drawn from the (cached) figures at render time."""
+    return {
+        "days": vertical_bars(
+            key="chart-days",
+            title="درخواست‌های ثبت‌شده در هر روز مهلت",
+            description=(
+                f"تعداد درخواست‌های ثبت‌شده در هر روز، از {jalali.format_date(dashboard.window_opens_at)}؛ "
+                "نخستین روز در سمت راست."
+            ),
+            data=[Datum(_day_label(day.day), day.count) for day in dashboard.days],
+            label_heading="روز",
+        ),
+        "statuses": horizontal_bars(
+            key="chart-statuses",
+            title="درخواست‌ها به تفکیک وضعیت",
+            description="تعداد درخواست‌های دوره در هر وضعیت.",
+            data=[Datum(s.label, s.count, STATUS_COLORS[s.status]) for s in dashboard.statuses],
+            label_heading="وضعیت",
+        ),
+        "persons": horizontal_bars(
+            key="chart-persons",
+            title="افراد: ثبت‌نام و انصراف",
+            description="تعداد افراد (نه درخواست‌ها) در درخواست‌های جاری و در درخواست‌های پذیرفته‌شده.",
+            data=[
+                Datum("ثبت‌نام (درخواست‌شده)", dashboard.persons.enroll_asked, "open"),
+                Datum("انصراف (درخواست‌شده)", dashboard.persons.withdraw_asked, "open"),
+                Datum("ثبت‌نام (پذیرفته‌شده)", dashboard.persons.enroll_accepted, "accepted"),
+                Datum("انصراف (پذیرفته‌شده)", dashboard.persons.withdraw_accepted, "rejected"),
+                Datum("تحت پوشش پیش از پذیرش", dashboard.persons.covered_before, "muted"),
+                Datum("تحت پوشش پس از پذیرش", dashboard.persons.covered_after, "primary"),
+            ],
+            label_heading="افراد",
+        ),
+        "counties": horizontal_bars(
+            key="chart-counties",
+            title=f"درخواست‌ها در {to_persian_digits(TOP)} شهرستان پرتقاضا",
+            description="تعداد درخواست‌های هر یک از پرتقاضاترین شهرستان‌ها؛ جدول زیر نمودار جمع بقیه را هم دارد.",
+            data=[Datum(row.name, row.total) for row in dashboard.counties if row.pk is not None],
+            label_heading="شهرستان",
+        ),
+        "branches": horizontal_bars(
+            key="chart-branches",
+            title=f"درخواست‌ها در {to_persian_digits(TOP)} شعبه پرتقاضا",
+            description="تعداد درخواست‌های هر یک از پرتقاضاترین شعب؛ جدول زیر نمودار جمع بقیه را هم دارد.",
+            data=[Datum(row.name, row.total) for row in dashboard.branches if row.pk is not None],
+            label_heading="شعبه",
+        ),
+    }
+
+
+def _day_label(day: dt.date) -> str:
+    """۴ آذر"""
+    j = jalali.to_jalali(day)
+    return to_persian_digits(f"{j.day} {j.j_months_fa[j.month - 1]}")

@@ -1,0 +1,435 @@
+"""Exports of the admin lists (the request cartable and the registry) as CSV or XLSX, within the user's scope.
+
+Which rows: `export_rows` rebuilds the admin list the user was looking at — its list filters and search,
+from the list's query string — for that user, and passes the result through the scope selector of
+enrollment.selectors once more itself. The admin's own queryset is that same selector, so nothing a
+user could not list can reach a file, and a query string written by hand cannot widen it.
+
+How: up to REPORTS_INLINE_EXPORT_MAX rows are written while the user waits. More become an ExportJob,
+run by a django-q2 task after the request commits. The job keeps the user, the list's query string and
+any rows ticked by hand, never the rows: the task reads them again, with the job's user, when it runs.
+Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` over select_related joins and written one at a
+time to a scratch file (the csv module; openpyxl's write-only workbook), so memory stays flat however
+many rows there are. Every export, small or large, leaves an ExportJob row: who took what, when.
+"""
+
+import csv
+import datetime as dt
+import io
+import logging
+import secrets
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Model, Q, QuerySet
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+from django_q.tasks import async_task
+from import_export.resources import Resource
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from enrollment import selectors
+from enrollment.models import EnrollmentRequest, Pensioner, RequestItem
+from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
+from enrollment.reports.resources import PensionerRegistryExportResource, RequestItemExportResource
+from portal import jalali
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "enrollment.reports.tasks.export_job_run_task"
+CHUNK_SIZE = 2000
+# Rows per XLSX sheet, the header included (Excel's limit); later rows go on to a second sheet.
+XLSX_MAX_ROWS = 1_048_576
+# A running job whose progress has not moved for this long has lost its worker; the next delivery of
+# its task takes it over. Far longer than any single step (the count, the first fetch of the rows).
+STALE_AFTER = dt.timedelta(minutes=15)
+
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+REFUSED = "شما اجازه این خروجی را ندارید."
+GAVE_UP = "ساختن فایل پس از چند بار تلاش انجام نشد؛ خروجی را دوباره درخواست کنید."
+NOT_QUEUED = "صف کارهای پس‌زمینه در دسترس نبود؛ خروجی را دوباره درخواست کنید."
+
+
+def inline_max() -> int:
+    """More rows than this are written by a background job, not while the user waits."""
+    return getattr(settings, "REPORTS_INLINE_EXPORT_MAX", 5000)
+
+
+def max_attempts() -> int:
+    """How many times a job's task may start writing its file before the job is given up."""
+    return getattr(settings, "REPORTS_EXPORT_MAX_ATTEMPTS", 3)
+
+
+def task_timeout() -> int:
+    """Seconds a worker may spend on one export (django-q2's per-task timeout)."""
+    return getattr(settings, "REPORTS_EXPORT_TIMEOUT", 3600)
+
+
+# -- what each export is -----------------------------------------------------------------------------
+
+
+def _request_item_rows(requests: QuerySet[EnrollmentRequest]) -> QuerySet[RequestItem]:
+    return RequestItem.objects.filter(request__in=requests.values("pk")).order_by(
+        "request__submitted_at", "request_id", "id"
+    )
+
+
+def _pensioner_rows(pensioners: QuerySet[Pensioner]) -> QuerySet[Pensioner]:
+    return pensioners.order_by("pk")
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    model: type[Model]  # the admin list the rows are chosen in
+    scope: Callable[[AbstractBaseUser, QuerySet], QuerySet]  # the selector of that list
+    rows: Callable[[QuerySet], QuerySet]  # from the chosen objects to the rows of the file, in order
+    resource: type[Resource]  # the columns, and what they read (rows_select_related, rows_only)
+    permission: str  # reading these rows in the admin
+    file_stem: str
+    sheet_title: str
+
+
+SPECS: dict[str, ExportSpec] = {
+    ExportKind.REQUEST_ITEMS: ExportSpec(
+        model=EnrollmentRequest,
+        scope=selectors.requests_visible_to,
+        rows=_request_item_rows,
+        resource=RequestItemExportResource,
+        permission="enrollment.view_enrollmentrequest",
+        file_stem="enrollment-list",
+        sheet_title="فهرست ثبت‌نام و انصراف",
+    ),
+    ExportKind.PENSIONERS: ExportSpec(
+        model=Pensioner,
+        scope=selectors.pensioners_visible_to,
+        rows=_pensioner_rows,
+        resource=PensionerRegistryExportResource,
+        permission="enrollment.view_pensioner",
+        file_stem="pensioners",
+        sheet_title="مستمری‌بگیران",
+    ),
+}
+
+
+def may_export(user: AbstractBaseUser, kind: str) -> bool:
+    """Staff who read these rows in the admin (Kanoon, branch, managers, auditors) may take them out."""
+    return user.is_active and user.is_staff and user.has_perm(SPECS[kind].permission)
+
+
+def may_export_any(user: AbstractBaseUser) -> bool:
+    return any(may_export(user, kind) for kind in SPECS)
+
+
+def export_jobs_visible_to(user: AbstractBaseUser) -> QuerySet[ExportJob]:
+    """A user's own exports; managers and auditors see everybody's."""
+    if not user.is_active:
+        return ExportJob.objects.none()
+    if selectors.user_sees_all(user):
+        return ExportJob.objects.all()
+    return ExportJob.objects.filter(user=user)
+
+
+# -- which rows --------------------------------------------------------------------------------------
+
+
+def export_rows(*, user: AbstractBaseUser, kind: str, query: str = "", ids: Sequence[int] | None = None) -> QuerySet:
+    """The rows of an export: the admin list `query` describes, as `user` would see it, scoped again by
+    the list's selector; only the objects `ids` when the user ticked rows by hand."""
+    spec = SPECS[kind]
+    chosen = spec.scope(user, _admin_list(spec.model, user, query))
+    if ids is not None:
+        chosen = chosen.filter(pk__in=ids)
+    return spec.rows(chosen).select_related(*spec.resource.rows_select_related).only(*spec.resource.rows_only)
+
+
+def _admin_list(model: type[Model], user: AbstractBaseUser, query: str) -> QuerySet:
+    """The queryset of the model's admin list for `user` with the filters and search of `query`.
+
+    Built the way the list page builds it (ChangeList, without its page and count), so a list filter
+    means exactly what it means on the page, and a parameter the page would refuse is refused here.
+    """
+    model_admin = admin.site.get_model_admin(model)
+    request = HttpRequest()
+    request.method = "GET"
+    request.user = user
+    request.GET = QueryDict(query)
+    request._messages = CookieStorage(request)  # a filter warns about a mistyped date through messages
+
+    class Unpaged(model_admin.get_changelist(request)):
+        def get_results(self, request) -> None:
+            """No page to show and nothing to count: only the queryset is wanted."""
+
+    list_display = model_admin.get_list_display(request)
+    changelist = Unpaged(
+        request,
+        model,
+        list_display,
+        model_admin.get_list_display_links(request, list_display),
+        model_admin.get_list_filter(request),
+        model_admin.date_hierarchy,
+        model_admin.get_search_fields(request),
+        model_admin.get_list_select_related(request),
+        model_admin.list_per_page,
+        model_admin.list_max_show_all,
+        model_admin.list_editable,
+        model_admin,
+        model_admin.get_sortable_by(request),
+        model_admin.search_help_text,
+    )
+    return changelist.queryset
+
+
+# -- writing -----------------------------------------------------------------------------------------
+
+
+class _CsvSheet:
+    """UTF-8 with a byte-order mark, which Excel needs to read Persian from a CSV file."""
+
+    def __init__(self, out: BinaryIO, *, title: str, headers: list[str]):
+        self._text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow(headers)
+
+    def write(self, row: list[str]) -> None:
+        self._writer.writerow(row)
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()  # the caller's file stays open
+
+
+class _XlsxSheet:
+    """openpyxl's write-only workbook: each row goes to a scratch file as it comes, right-to-left sheets,
+    a bold header row that stays in view; past Excel's row limit the rows go on in a new sheet."""
+
+    def __init__(self, out: BinaryIO, *, title: str, headers: list[str]):
+        self._out, self._title, self._headers = out, title, headers
+        self._book = Workbook(write_only=True)
+        self._sheets = 0
+        self._new_sheet()
+
+    def _new_sheet(self) -> None:
+        self._sheets += 1
+        sheet = self._book.create_sheet(self._title if self._sheets == 1 else f"{self._title} {self._sheets}")
+        sheet.sheet_view.rightToLeft = True
+        sheet.freeze_panes = "A2"
+        header = []
+        for text in self._headers:
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        self._sheet, self._rows = sheet, 1
+
+    def write(self, row: list[str]) -> None:
+        if self._rows >= XLSX_MAX_ROWS:
+            self._new_sheet()
+        self._sheet.append(row)
+        self._rows += 1
+
+    def close(self) -> None:
+        self._book.save(self._out)
+
+
+SHEETS = {ExportFormat.CSV: _CsvSheet, ExportFormat.XLSX: _XlsxSheet}
+
+
+def export_write(
+    *, kind: str, rows: QuerySet, file_format: str, out: BinaryIO, on_chunk: Callable[[int], None] | None = None
+) -> int:
+    """Writes the header and every row to `out`, reading CHUNK_SIZE rows at a time; calls `on_chunk` with
+    the rows written so far after each chunk. Returns how many rows were written."""
+    spec = SPECS[kind]
+    resource = spec.resource()
+    cells = _cell_readers(resource)
+    sheet = SHEETS[file_format](out, title=spec.sheet_title, headers=resource.get_export_headers())
+    written = 0
+    for obj in rows.iterator(chunk_size=CHUNK_SIZE):
+        sheet.write([cell(obj) for cell in cells])
+        written += 1
+        if on_chunk is not None and written % CHUNK_SIZE == 0:
+            on_chunk(written)
+    sheet.close()
+    return written
+
+
+def _cell_readers(resource: Resource) -> list[Callable[[Model], object]]:
+    """Per column, what Resource.export_field would call — its dehydrate_ method, or the field's export —
+    found once: export_field finds it again for every cell, by a walk over all the fields."""
+    readers = []
+    for name in resource.get_export_order():
+        field = resource.fields[name]
+        method = getattr(resource, field.get_dehydrate_method(name), None)
+        readers.append(method if callable(method) else field.export)
+    return readers
+
+
+def download_name(kind: str, file_format: str, when: dt.datetime) -> str:
+    """enrollment-list-1405-09-04-1430.xlsx: Latin, so every browser keeps it as it is."""
+    stamp = jalali.format_datetime(when, persian=False).replace("/", "-").replace(" ", "-").replace(":", "")
+    return f"{SPECS[kind].file_stem}-{stamp}.{file_format}"
+
+
+# -- starting an export ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InlineExport:
+    """A small export, written while the user waited: the response carries it."""
+
+    job: ExportJob
+    content: bytes
+
+    @property
+    def file_name(self) -> str:
+        return download_name(self.job.kind, self.job.file_format, self.job.created_at)
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.job.file_format]
+
+
+def export_start(
+    *, user: AbstractBaseUser, kind: str, file_format: str, query: str = "", ids: Sequence[int] | None = None
+) -> InlineExport | ExportJob:
+    """Writes a small export at once; a larger one becomes a job that a worker runs after commit.
+
+    Either way an ExportJob row records who took which rows in which format. Raises PermissionError when
+    the user may not take this export.
+    """
+    if not may_export(user, kind):
+        raise PermissionError(REFUSED)
+    selection = list(ids) if ids is not None else None
+    rows = export_rows(user=user, kind=kind, query=query, ids=selection)
+    limit = inline_max()
+    if rows.order_by()[: limit + 1].count() > limit:
+        return _job_create(user=user, kind=kind, file_format=file_format, query=query, ids=selection)
+    buffer = io.BytesIO()
+    written = export_write(kind=kind, rows=rows, file_format=file_format, out=buffer)
+    now = timezone.now()
+    job = ExportJob.objects.create(
+        user=user,
+        kind=kind,
+        file_format=file_format,
+        query=query,
+        selected_ids=selection,
+        status=ExportStatus.DONE,
+        rows_written=written,
+        total_estimate=written,
+        attempts=1,
+        started_at=now,
+        finished_at=now,
+    )
+    return InlineExport(job=job, content=buffer.getvalue())
+
+
+def _job_create(*, user: AbstractBaseUser, kind: str, file_format: str, query: str, ids: list[int] | None) -> ExportJob:
+    job = ExportJob.objects.create(user=user, kind=kind, file_format=file_format, query=query, selected_ids=ids)
+    _run_after_commit(job.pk)
+    return job
+
+
+def _run_after_commit(job_id: int) -> None:
+    def enqueue() -> None:
+        try:
+            async_task(RUN_TASK, job_id, task_name=f"export-{job_id}", timeout=task_timeout())
+        except Exception:
+            # The job would wait in the queue for ever: say so on it, and let the user ask again.
+            logger.exception("Could not queue export job %s", job_id)
+            ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
+                status=ExportStatus.FAILED, error=NOT_QUEUED, finished_at=timezone.now()
+            )
+
+    transaction.on_commit(enqueue)
+
+
+# -- running a job -----------------------------------------------------------------------------------
+
+
+class _Superseded(Exception):
+    """Another worker took the job over (this one was thought dead): stop writing."""
+
+
+def export_job_run(*, job_id: int) -> str | None:
+    """Writes a queued job's file and stores it; returns the job's new status, or None when the job was
+    not this caller's to run: finished, being written by a live worker, or gone.
+
+    A worker first claims the job with a conditional UPDATE (queued, or running with no progress for
+    STALE_AFTER → running, one more attempt); progress updates name that attempt, so a worker taken
+    for dead cannot overwrite the one that took over. After REPORTS_EXPORT_MAX_ATTEMPTS starts the job
+    fails for good.
+    """
+    now = timezone.now()
+    claimable = ExportJob.objects.filter(
+        Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER),
+        pk=job_id,
+    )
+    if claimable.filter(attempts__gte=max_attempts()).update(
+        status=ExportStatus.FAILED, error=GAVE_UP, finished_at=now
+    ):
+        return ExportStatus.FAILED
+    claimed = claimable.update(
+        status=ExportStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        rows_written=0,
+        error="",
+    )
+    if not claimed:
+        return None
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    mine = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING, attempts=job.attempts)
+    try:
+        written = _job_write(job, mine)
+    except _Superseded:
+        logger.warning("Export job %s was taken over by another worker", job.pk)
+        return None
+    except Exception as error:
+        logger.exception("Export job %s failed", job.pk)
+        reason = str(error) if isinstance(error, PermissionError) else f"ساختن فایل ناموفق بود: {error}"
+        mine.update(status=ExportStatus.FAILED, error=reason[:2000], finished_at=timezone.now())
+        return ExportStatus.FAILED
+    if not mine.update(status=ExportStatus.DONE, file=job.file.name, rows_written=written, finished_at=timezone.now()):
+        job.file.delete(save=False)  # taken over at the last moment: the other worker's file is the one kept
+        return None
+    return ExportStatus.DONE
+
+
+def _job_write(job: ExportJob, mine: QuerySet[ExportJob]) -> int:
+    """Scope again, with the job's user as they are now: a user who lost a county since asking gets none
+    of its rows, and one who lost the right to export gets no file."""
+    if not may_export(job.user, job.kind):
+        raise PermissionError(REFUSED)
+    rows = export_rows(user=job.user, kind=job.kind, query=job.query, ids=job.selected_ids)
+    total = rows.count()
+    _progress(mine, total_estimate=total)
+
+    def on_chunk(written: int) -> None:
+        _progress(mine, rows_written=written)
+
+    with tempfile.TemporaryFile() as scratch:
+        written = export_write(kind=job.kind, rows=rows, file_format=job.file_format, out=scratch, on_chunk=on_chunk)
+        scratch.seek(0)
+        # A name nobody can guess, in case the storage is ever served as it is.
+        job.file.save(f"{job.pk}-{secrets.token_hex(8)}.{job.file_format}", File(scratch), save=False)
+    return written
+
+
+def _progress(mine: QuerySet[ExportJob], **values: object) -> None:
+    if not mine.update(heartbeat_at=timezone.now(), **values):
+        raise _Superseded

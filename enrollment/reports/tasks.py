@@ -1,0 +1,8 @@
+"""django-q2 entry points; the work is in exports."""
+
+from enrollment.reports.exports import export_job_run
+
+
+def export_job_run_task(job_id: int) -> str | None:
+    """Queued after the request that created the job commits: writes the job's file."""
+    return export_job_run(job_id=job_id)

@@ -147,7 +147,8 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
     # -- scope -------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related(*self.list_select_related)
+        # terms_version__period: the request page shows the accepted terms (and its period) by name.
+        queryset = super().get_queryset(request).select_related(*self.list_select_related, "terms_version__period")
         return selectors.requests_visible_to(request.user, queryset)
 
     def get_search_results(self, request, queryset, search_term):
@@ -156,7 +157,11 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
             return queryset.filter(tracking_code=code), False
         if code.isdigit() and len(code) == 10:
             return queryset.filter(pensioner__national_code=code), False
-        return super().get_search_results(request, queryset, normalize_text(search_term))
+        term = normalize_text(search_term)
+        if term and not any(char.isdigit() for char in term):
+            # A name: one prefix lookup on the pensioner's index; an OR with the code columns scans everything.
+            return queryset.filter(pensioner__last_name__startswith=term), False
+        return super().get_search_results(request, queryset, term)
 
     def has_add_permission(self, request):
         return False

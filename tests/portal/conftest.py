@@ -1,6 +1,5 @@
 """Personas of the demo world for the public pages, signing in through the real SMS code, and a phone-sized browser."""
 
-import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,15 +14,6 @@ from enrollment.sms.models import OutboxMessage
 
 CODE_RE = re.compile(r"\d{6}")
 PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def latest_code(mobile: str) -> str:
@@ -61,17 +51,10 @@ def off_the_loop(query: Callable):
 
 
 @pytest.fixture
-def phone_page(live_server):
+def phone_page(live_server, chromium_browser):
     """A headless Chromium page at a phone's size. List it after the fixtures that write data."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.path.exists(executable):
-        pytest.skip(f"no Chromium at {executable} (set CHROMIUM_PATH)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="fa-IR", is_mobile=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+    context = chromium_browser.new_context(viewport=PHONE, device_scale_factor=2, locale="fa-IR", is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -78,6 +78,13 @@ class Chart:
         return not self.vertical or len(self.bars) <= VALUES_ON_COLUMNS
 
 
+def _scale(data: list[Datum]) -> tuple[int, int]:
+    """The grid step and the axis' top value for the largest datum."""
+    maximum = max((d.value for d in data), default=0) or 1
+    step = _nice_step(maximum)
+    return step, step * math.ceil(maximum / step)
+
+
 def _nice_step(maximum: int, lines: int = 4) -> int:
     """A round grid step (1, 2 or 5 times a power of ten) giving about `lines` grid lines up to `maximum`."""
     rough = max(maximum / lines, 1)
@@ -106,9 +113,7 @@ def horizontal_bars(
     width = label_width + 8 + plot_width + value_room
     right = width - label_width - 8  # where every bar starts
     room = plot_width
-    maximum = max((d.value for d in data), default=0) or 1
-    step = _nice_step(maximum)
-    scale_max = step * math.ceil(maximum / step)
+    step, scale_max = _scale(data)
     height = top + len(data) * (bar_height + gap) + 4
     bars = []
     for index, datum in enumerate(data):
@@ -171,9 +176,7 @@ def vertical_bars(
     axis_room, left, top, bottom = 56, 8, 20, 34
     plot_width, plot_height = width - axis_room - left, height - top - bottom
     base = top + plot_height
-    maximum = max((d.value for d in data), default=0) or 1
-    step = _nice_step(maximum)
-    scale_max = step * math.ceil(maximum / step)
+    step, scale_max = _scale(data)
     slot = plot_width / max(len(data), 1)
     every = math.ceil(len(data) / max_labels) if data else 1
     bars = []

@@ -14,7 +14,7 @@ from django.utils import timezone
 from enrollment import workflow
 from enrollment.models import Dependent, EnrollmentRequest, Kanoon, Operation, Pensioner, RequestItem, RequestStatus
 from enrollment.models.registry import age_on
-from enrollment.payroll import rate_for
+from enrollment.payroll import rates_for_person
 from enrollment.rules import PersonChoice, rules_violations
 from enrollment.workflow import MoveRefused
 from policies.models import ContractPeriod, PremiumRate, Relation, TermsVersion
@@ -226,9 +226,7 @@ class ReviewLine:
 
 def premium_monthly(rates: list[PremiumRate], *, relation: str, age: int) -> int:
     """The insured's share a month for one person: health plus life, where the period has a rate."""
-    kinds = {rate.kind for rate in rates if rate.relation == relation}
-    found = (rate_for(rates, kind=kind, relation=relation, age=age) for kind in kinds)
-    return sum(rate.insured_share for rate in found if rate is not None)
+    return sum(rate.insured_share for rate in rates_for_person(rates, relation=relation, age=age))
 
 
 def draft_review(draft: EnrollmentRequest, *, today: dt.date | None = None) -> list[ReviewLine]:

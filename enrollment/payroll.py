@@ -28,6 +28,11 @@ def rate_for(rates: list[PremiumRate], *, kind: str, relation: str, age: int) ->
     return next((r for r in rates if r.kind == kind and r.relation == relation and r.covers_age(age)), None)
 
 
+def rates_for_person(rates: list[PremiumRate], *, relation: str, age: int) -> list[PremiumRate]:
+    """The rate of each kind of insurance (health, life) the period sets for this relation and age."""
+    return [r for r in rates if r.relation == relation and r.covers_age(age)]
+
+
 def payroll_apply(*, request: EnrollmentRequest, by: AbstractBaseUser | None, today: dt.date) -> None:
     items = list(request.items.select_related("dependent").exclude(operation=Operation.NONE))
     reason = CHANGE_REASON.format(tracking_code=request.tracking_code)
@@ -73,15 +78,14 @@ def _deductions_open(*, request, item: RequestItem, rates, by, reason: str, toda
     age = person.age_on(today)
     already = set(_person_documents(request, item).filter(period=request.period).values_list("kind", flat=True))
     first_month = deduction_first_month(period=request.period, accepted_on=today)
-    for kind in {rate.kind for rate in rates if rate.relation == item.relation}:
-        rate = rate_for(rates, kind=kind, relation=item.relation, age=age)
-        if rate is None or kind in already:
+    for rate in rates_for_person(rates, relation=item.relation, age=age):
+        if rate.kind in already:
             continue
         document = DeductionDocument(
             pensioner=request.pensioner,
             dependent=item.dependent,
             period=request.period,
-            kind=kind,
+            kind=rate.kind,
             monthly_amount=rate.insured_share,
             first_month=first_month,
             source_request=request,

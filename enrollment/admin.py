@@ -72,6 +72,9 @@ class BranchAdmin(NormalizedSearchMixin, PortalModelAdmin):
     search_fields = ["code__exact", "name__contains"]
     autocomplete_fields = ["province"]
 
+    def get_queryset(self, request):
+        return selectors.branches_of(request.user).select_related("province")
+
 
 class DependentInline(PortalTabularInline):
     model = Dependent
@@ -127,6 +130,11 @@ class PensionerAdmin(ImportMixin, ScopedExportMixin, NormalizedSearchMixin, Scop
 
     def get_queryset(self, request):
         return selectors.pensioners_visible_to(request.user, super().get_queryset(request))
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        """Rows are imported only inside the importing user's scope (a province manager: their province)."""
+        scope = None if selectors.user_sees_all(request.user) else selectors.scope_of(request.user)
+        return {**super().get_import_resource_kwargs(request, **kwargs), "scope": scope}
 
     def has_import_permission(self, request) -> bool:
         """import-export lets every staff user import unless IMPORT_EXPORT_IMPORT_PERMISSION_CODE is set; an

@@ -15,6 +15,7 @@ from tablib import Dataset
 
 from enrollment.identity import normalize_mobile
 from enrollment.models import Branch, County, Gender, Pensioner
+from enrollment.selectors import Scope
 from enrollment.widgets import (
     ChoiceWidget,
     CodeLookupWidget,
@@ -85,6 +86,12 @@ class PensionerResource(resources.ModelResource):
 
     # Resolved from the code maps of the widgets, never with a query per row.
     CHECKED_BY_LOOKUP = ("paying_branch", "county")
+    OUT_OF_SCOPE = "این مستمری‌بگیر در حوزه کاری شما نیست؛ ردیف‌های شهرستان‌ها و شعب دیگر را از فایل حذف کنید."
+
+    def __init__(self, *, scope: Scope | None = None, **kwargs):
+        """`scope`: the importing user's offices (selectors.scope_of); None for those who see every office."""
+        super().__init__(**kwargs)
+        self.scope = scope
 
     def import_data(
         self,
@@ -158,15 +165,24 @@ class PensionerResource(resources.ModelResource):
 
     def import_instance(self, instance: Pensioner, row, **kwargs) -> None:
         errors: dict = {}
+        was_in_scope = instance.pk is None or self._in_scope(instance)
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if not (was_in_scope and self._in_scope(instance)):
+            errors = ValidationError({"national_code": self.OUT_OF_SCOPE}).update_error_dict(errors)
         conflicts = dict(self._conflicts(instance, kwargs["row_number"]))
         if conflicts:
             errors = ValidationError(conflicts).update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def _in_scope(self, instance: Pensioner) -> bool:
+        """The rule of selectors.pensioners_visible_to: the pensioner's county or paying branch is the user's."""
+        if self.scope is None:
+            return True
+        return instance.county_id in self.scope.county_ids or instance.paying_branch_id in self.scope.branch_ids
 
     def _conflicts(self, instance: Pensioner, row_number: int) -> Iterator[tuple[str, str]]:
         """The same national code twice in the file; a pension number held by another national code."""

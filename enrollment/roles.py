@@ -1,19 +1,21 @@
-"""The staff roles, as groups, and the object permissions that give a user a Kanoon or a branch."""
+"""The staff roles, as groups, and the object permissions that give a user a Kanoon, a branch or a province."""
 
 from django.contrib.auth.models import Group, Permission, User
 from guardian.shortcuts import assign_perm
 
-from enrollment.models import Branch, Kanoon
+from enrollment.models import Branch, Kanoon, Province
 
 KANOON_STAFF = "کارکنان کانون"
 BRANCH_STAFF = "کارکنان شعبه"
 MANAGER = "مدیران"
+PROVINCE_MANAGER = "مدیران استان"
 AUDITOR = "حسابرسان"
 PR_STAFF = "روابط عمومی"
 
 REVIEW_KANOON = "enrollment.review_kanoon_requests"
 PROCESS_BRANCH = "enrollment.process_branch_requests"
 VIEW_ALL_SCOPES = "enrollment.view_all_scopes"
+MANAGE_PROVINCE = "enrollment.manage_province"
 
 _VIEW_REGISTRY = [
     "enrollment.view_pensioner",
@@ -38,6 +40,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     KANOON_STAFF: [*_VIEW_REGISTRY, KANOON_ACTIONS],
     BRANCH_STAFF: [*_VIEW_REGISTRY, BRANCH_ACTIONS],
     AUDITOR: [*_VIEW_REGISTRY, VIEW_ALL_SCOPES, "sms.view_outboxmessage"],
+    # A province manager works like a national one inside the provinces given to them (MANAGE_PROVINCE
+    # on each); the contract periods and rates are national and stay read-only to them.
+    PROVINCE_MANAGER: [
+        *_VIEW_REGISTRY,
+        "enrollment.add_pensioner",
+        "enrollment.change_pensioner",
+        "enrollment.add_dependent",
+        "enrollment.change_dependent",
+    ],
     MANAGER: [
         *_VIEW_REGISTRY,
         VIEW_ALL_SCOPES,
@@ -83,3 +94,7 @@ def kanoon_assign(*, user: User, kanoon: Kanoon) -> None:
 
 def branch_assign(*, user: User, branch: Branch) -> None:
     assign_perm(PROCESS_BRANCH, user, branch)
+
+
+def province_assign(*, user: User, province: Province) -> None:
+    assign_perm(MANAGE_PROVINCE, user, province)

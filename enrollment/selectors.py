@@ -1,7 +1,8 @@
 """What a staff user may see. Every admin path builds its queryset here, so scope lives in one place.
 
-A Kanoon user sees their Kanoons' county; a branch user their branches; managers and auditors all.
-Permissions sit on Kanoons and branches (django-guardian); a user's few office ids are read from
+A Kanoon user sees their Kanoons' county; a branch user their branches; a province manager every
+Kanoon and branch of their provinces; national managers and auditors all.
+Permissions sit on Kanoons, branches and provinces (django-guardian); a user's few office ids are read from
 them once and cached (`scope_of`), and lists filter requests and pensioners by those ids.
 """
 
@@ -12,24 +13,33 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, RequestStatus
-from enrollment.roles import PROCESS_BRANCH, REVIEW_KANOON, VIEW_ALL_SCOPES
+from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province, RequestStatus
+from enrollment.roles import MANAGE_PROVINCE, PROCESS_BRANCH, REVIEW_KANOON, VIEW_ALL_SCOPES
 
 
 def user_sees_all(user: AbstractBaseUser) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm(VIEW_ALL_SCOPES))
 
 
+def provinces_of(user: AbstractBaseUser) -> QuerySet[Province]:
+    """The provinces a province manager manages (every province for those who see all)."""
+    if user_sees_all(user):
+        return Province.objects.all()
+    return get_objects_for_user(user, MANAGE_PROVINCE, klass=Province, accept_global_perms=False)
+
+
 def kanoons_of(user: AbstractBaseUser) -> QuerySet[Kanoon]:
     if user_sees_all(user):
         return Kanoon.objects.all()
-    return get_objects_for_user(user, REVIEW_KANOON, klass=Kanoon, accept_global_perms=False)
+    own = get_objects_for_user(user, REVIEW_KANOON, klass=Kanoon, accept_global_perms=False)
+    return Kanoon.objects.filter(Q(pk__in=own.values("pk")) | Q(county__province__in=provinces_of(user).values("pk")))
 
 
 def branches_of(user: AbstractBaseUser) -> QuerySet[Branch]:
     if user_sees_all(user):
         return Branch.objects.all()
-    return get_objects_for_user(user, PROCESS_BRANCH, klass=Branch, accept_global_perms=False)
+    own = get_objects_for_user(user, PROCESS_BRANCH, klass=Branch, accept_global_perms=False)
+    return Branch.objects.filter(Q(pk__in=own.values("pk")) | Q(province__in=provinces_of(user).values("pk")))
 
 
 @dataclass(frozen=True)

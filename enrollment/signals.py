@@ -1,4 +1,4 @@
-"""Dropping a staff user's cached scope (selectors.scope_of) the moment their offices or groups change."""
+"""Dropping a staff user's cached scope (selectors.scope_of) the moment their offices, provinces or groups change."""
 
 from django.contrib.auth.models import User
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -9,6 +9,8 @@ from enrollment.models import (
     BranchUserObjectPermission,
     KanoonGroupObjectPermission,
     KanoonUserObjectPermission,
+    ProvinceGroupObjectPermission,
+    ProvinceUserObjectPermission,
 )
 
 
@@ -36,10 +38,10 @@ def _forget_members(sender, instance, action, pk_set, reverse, **kwargs) -> None
 
 
 def connect() -> None:
-    for model in (KanoonUserObjectPermission, BranchUserObjectPermission):
+    for model in (KanoonUserObjectPermission, BranchUserObjectPermission, ProvinceUserObjectPermission):
         post_save.connect(_forget_user, sender=model, dispatch_uid=f"scope-{model.__name__}-save")
         post_delete.connect(_forget_user, sender=model, dispatch_uid=f"scope-{model.__name__}-delete")
-    for model in (KanoonGroupObjectPermission, BranchGroupObjectPermission):
+    for model in (KanoonGroupObjectPermission, BranchGroupObjectPermission, ProvinceGroupObjectPermission):
         post_save.connect(_forget_group, sender=model, dispatch_uid=f"scope-{model.__name__}-save")
         post_delete.connect(_forget_group, sender=model, dispatch_uid=f"scope-{model.__name__}-delete")
     m2m_changed.connect(_forget_members, sender=User.groups.through, dispatch_uid="scope-user-groups")

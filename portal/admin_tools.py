@@ -6,9 +6,10 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections, models
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import jalali
@@ -61,11 +62,26 @@ def jalali_column(field: str, description: str, *, with_time: bool = False) -> C
     return column
 
 
-class PortalModelAdmin(admin.ModelAdmin):
-    """The base of every ModelAdmin here: Jalali date inputs, counts that stay cheap."""
+class ScopedChoicesMixin:
+    """A foreign key offers, and accepts, only what the related model's own admin shows the user.
+
+    The admin validates a submitted id against the related model's whole table (autocomplete and raw-id
+    widgets included), so a crafted POST could point a row at another county's pensioner or branch.
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related_admin = self.admin_site._registry.get(db_field.remote_field.model)
+        if related_admin is not None and "queryset" not in kwargs:
+            kwargs["queryset"] = related_admin.get_queryset(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PortalModelAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """The base of every ModelAdmin here: Jalali date inputs, counts that stay cheap, scoped choices."""
 
     paginator = CappedCountPaginator
     show_full_result_count = False
+
     list_per_page = 50
     # Both keys: the admin merges these into its defaults, which would keep its Gregorian widgets.
     formfield_overrides = {
@@ -73,20 +89,49 @@ class PortalModelAdmin(admin.ModelAdmin):
         models.DateField: {"form_class": JalaliDateField, "widget": JalaliDateInput},
     }
 
+    def history_view(self, request, object_id, extra_context=None):
+        """Permission first: the stock page answers "does not exist" for a missing id but 403 for an
+        existing one the user may not see, which tells which ids exist."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
 
-class PortalTabularInline(admin.TabularInline):
+
+class PortalTabularInline(ScopedChoicesMixin, admin.TabularInline):
     formfield_overrides = PortalModelAdmin.formfield_overrides
     extra = 0
 
 
 class ScopedHistoryAdmin(SimpleHistoryAdmin):
-    """simple-history's history page, but only for objects the user's scoped queryset contains.
+    """simple-history's history pages, but only for objects the user's scoped queryset contains, and
+    each past version for reading only.
 
-    Upstream falls back to the latest historical record when the object is not in the queryset,
-    which would show an out-of-scope object's history; here out of scope looks like "does not exist".
+    Upstream falls back to the latest historical record when the object is not in the queryset, and
+    its per-version page loads the version from the whole history table and saves a POSTed form with
+    nothing more than the view permission; here out of scope looks like "does not exist" and no
+    version page writes: changes go through the change form or the workflow, with their own checks.
     """
 
     def history_view(self, request, object_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        self._in_scope_or_404(request, object_id)
+        request._history_version_page = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if getattr(request, "_history_version_page", False):
+            model_fields = [f.name for f in self.model._meta.concrete_fields if f.editable and not f.primary_key]
+            readonly += [name for name in model_fields if name not in readonly]
+        return readonly
+
+    def _in_scope_or_404(self, request, object_id) -> None:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied  # before the lookup, so that the answer is the same for every id
         if not self.get_queryset(request).filter(pk=admin.utils.unquote(object_id)).exists():
             raise Http404
-        return super().history_view(request, object_id, extra_context)

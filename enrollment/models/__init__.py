@@ -3,6 +3,8 @@ from enrollment.models.permissions import (
     BranchUserObjectPermission,
     KanoonGroupObjectPermission,
     KanoonUserObjectPermission,
+    ProvinceGroupObjectPermission,
+    ProvinceUserObjectPermission,
 )
 from enrollment.models.registry import Branch, County, Dependent, Gender, Kanoon, Pensioner, Province
 from enrollment.models.requests import (
@@ -29,6 +31,8 @@ __all__ = [
     "Operation",
     "Pensioner",
     "Province",
+    "ProvinceGroupObjectPermission",
+    "ProvinceUserObjectPermission",
     "RejectionReason",
     "RequestItem",
     "RequestStatus",

@@ -22,6 +22,7 @@ class Province(models.Model):
         verbose_name = "استان"
         verbose_name_plural = "استان‌ها"
         ordering = ["name"]
+        permissions = [("manage_province", "مدیریت استان (مدیران استان)")]
 
     def __str__(self) -> str:
         return self.name

@@ -54,6 +54,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
 }
 
+# Behind the README's proxy every connection comes from the proxy's own address: left at REMOTE_ADDR, the
+# per-address sign-in limit would count every pensioner of the country as one. The header must be chosen.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER")
+if not CLIENT_IP_HEADER:
+    raise ImproperlyConfigured(
+        "CLIENT_IP_HEADER must name where the client's address is read: HTTP_X_FORWARDED_FOR behind the "
+        "README's proxy (the last address the proxy appended), or REMOTE_ADDR when clients connect directly"
+    )
+
 # SMS: the real provider needs its address and key; refuse to start rather than fail every message.
 if SMS_BACKEND == "enrollment.sms.backends.KavenegarBackend" and not (SMS_API_URL and SMS_API_KEY):  # noqa: F405
     raise ImproperlyConfigured("SMS_API_URL and SMS_API_KEY must be set for the Kavenegar SMS backend")

@@ -64,9 +64,7 @@ def test_the_help_page_is_there(client, world):
 
 @pytest.fixture
 def pr_user(world):
-    user = User.objects.create_user("pr_staff", password="x", is_staff=True)
-    user.groups.add(roles.roles_ensure()[roles.PR_STAFF])
-    return user
+    return User.objects.get(username="pr_staff")
 
 
 def test_pr_staff_publish_announcements_in_the_admin_with_a_preview_link(client, pr_user):

@@ -11,6 +11,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "p4Xq-" + "a9Kz!7mR2vL0wT8yB3nC6dF1gH5jQ" * 2,
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "DJANGO_ALLOWED_HOSTS": "bimeh.example.ir",
+    "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
 }
 
 
@@ -43,3 +44,10 @@ def test_a_malformed_boolean_in_the_environment_fails_loudly():
     result = _manage("check", env={"DJANGO_DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be one of true/false" in result.stderr
+
+
+def test_production_refuses_to_start_without_choosing_the_client_address_header():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "CLIENT_IP_HEADER"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "CLIENT_IP_HEADER" in result.stderr

@@ -11,6 +11,9 @@ any rows ticked by hand, never the rows: the task reads them again, with the job
 Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` over select_related joins and written one at a
 time to a scratch file (the csv module; openpyxl's write-only workbook), so memory stays flat however
 many rows there are. Every export, small or large, leaves an ExportJob row: who took what, when.
+
+Every cell goes through portal.spreadsheet on its way out: text that a spreadsheet would run as a formula
+(a name typed as «=HYPERLINK(...)») is written as text.
 """
 
 import csv
@@ -43,6 +46,7 @@ from enrollment.models import EnrollmentRequest, Pensioner, RequestItem
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from enrollment.reports.resources import PensionerRegistryExportResource, RequestItemExportResource
 from portal import jalali
+from portal.spreadsheet import safe_cell, safe_row, xlsx_row
 
 logger = logging.getLogger(__name__)
 
@@ -202,10 +206,10 @@ class _CsvSheet:
     def __init__(self, out: BinaryIO, *, title: str, headers: list[str]):
         self._text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._text)
-        self._writer.writerow(headers)
+        self._writer.writerow(safe_row(headers))
 
-    def write(self, row: list[str]) -> None:
-        self._writer.writerow(row)
+    def write(self, row: list[object]) -> None:
+        self._writer.writerow(safe_row(row))
 
     def close(self) -> None:
         self._text.flush()
@@ -229,16 +233,16 @@ class _XlsxSheet:
         sheet.freeze_panes = "A2"
         header = []
         for text in self._headers:
-            cell = WriteOnlyCell(sheet, value=text)
+            cell = WriteOnlyCell(sheet, value=safe_cell(text))
             cell.font = Font(bold=True)
             header.append(cell)
         sheet.append(header)
         self._sheet, self._rows = sheet, 1
 
-    def write(self, row: list[str]) -> None:
+    def write(self, row: list[object]) -> None:
         if self._rows >= XLSX_MAX_ROWS:
             self._new_sheet()
-        self._sheet.append(row)
+        self._sheet.append(xlsx_row(self._sheet, row))
         self._rows += 1
 
     def close(self) -> None:

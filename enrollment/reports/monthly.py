@@ -7,7 +7,9 @@ that pays the pension the premium is deducted from.
 
 Rows are read in chunks (`iterator`) with every name joined into the same query, and written as they
 come, so a branch with 200,000 documents keeps memory flat. The CSV is data only (the payroll reads
-it); the XLSX carries the totals per kind on a second sheet, and the admin page shows them.
+it); the XLSX carries the totals per kind on a second sheet, and the admin page shows them. Both go
+through portal.spreadsheet: a name that would start a formula is written as text, while document
+numbers and amounts stay numbers.
 """
 
 import csv
@@ -26,6 +28,7 @@ from enrollment.loans.models import DeductionDocument, DeductionStatus
 from policies.models import InsuranceKind, Relation
 from portal import jalali
 from portal.jalali import JalaliParseError
+from portal.spreadsheet import safe_row, xlsx_row
 from portal.text import to_latin_digits
 
 CHUNK_SIZE = 2_000
@@ -181,9 +184,9 @@ class _Echo:
 def csv_lines(rows: Iterable[list]) -> Iterator[str]:
     """The CSV text line by line, starting with a UTF-8 byte order mark so Excel reads the Persian right."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(HEADERS)
+    yield "\ufeff" + writer.writerow(safe_row(HEADERS))
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow(safe_row(row))
 
 
 def xlsx_write(*, rows: Iterable[list], totals: MonthTotals, branch_name: str, month: dt.date) -> IO[bytes]:
@@ -194,18 +197,21 @@ def xlsx_write(*, rows: Iterable[list], totals: MonthTotals, branch_name: str, m
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("فهرست کسور")
     sheet.sheet_view.rightToLeft = True
-    sheet.append(HEADERS)
+    sheet.append(xlsx_row(sheet, HEADERS))
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     summary = workbook.create_sheet("جمع به تفکیک نوع")
     summary.sheet_view.rightToLeft = True
-    summary.append(["شعبه", branch_name])
-    summary.append(["ماه", month_label(month)])
-    summary.append([])
-    summary.append(["نوع بیمه", "تعداد سند", "جمع مبلغ (ریال)"])
-    for total in totals.kinds:
-        summary.append([total.label, total.documents, total.amount])
-    summary.append(["جمع کل", totals.documents, totals.amount])
+    lines = [
+        ["شعبه", branch_name],
+        ["ماه", month_label(month)],
+        [],
+        ["نوع بیمه", "تعداد سند", "جمع مبلغ (ریال)"],
+        *([total.label, total.documents, total.amount] for total in totals.kinds),
+        ["جمع کل", totals.documents, totals.amount],
+    ]
+    for line in lines:
+        summary.append(xlsx_row(summary, line))
     output = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
     workbook.save(output)
     output.seek(0)

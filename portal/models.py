@@ -11,7 +11,8 @@ class LoginCode(models.Model):
     """One SMS code for one national code. Only its keyed hash is stored; see portal.otp.
 
     Rows are written for national codes that are not in the registry too (never sent), so the
-    per-national-code limit answers the same whether or not the code exists.
+    per-national-code limit answers the same whether or not the code exists. Their `attempts` summed
+    over 24 hours are the national code's wrong codes of the day, which LOGIN_CODE_FAILURES_PER_DAY caps.
     """
 
     national_code = models.CharField("کد ملی", max_length=10)

@@ -7,7 +7,14 @@ at most LOGIN_CODES_PER_IP requests (counted in the cache, shared across process
 
 A national code that is not in the registry gets the same answer, the same limits and a code row of
 its own (never sent, never matching); its "masked mobile" is a stable decoy, so the pages never tell
-whether a national code exists.
+whether a national code exists. Its request also does the same database work, query for query (see
+login_code_request), so the time of the answer does not tell either.
+
+The limits hold under concurrency: everything that counts or spends a national code's allowance runs
+under one lock per national code (_serialize). And a national code takes at most
+LOGIN_CODE_FAILURES_PER_DAY wrong codes in 24 hours, whatever the number of codes they were spread
+over (NIST SP 800-63B §5.2.2); past that no code is issued and none is accepted until the oldest of
+those failures is a day old.
 """
 
 import datetime as dt
@@ -16,18 +23,24 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from enrollment.models import Pensioner
-from enrollment.sms.services import sms_queue
+from enrollment.sms.services import sms_decoy_after_commit, sms_queue
+from portal import jalali
 from portal.models import LoginCode
 from portal.ratelimit import limit_hit
 from portal.text import normalize_digits_only, to_persian_digits
 
 CODE_SENT = "اگر کد ملی در سامانه ثبت باشد، کد تایید به شماره همراه ثبت‌شده پیامک شد."
 _DECOY_PREFIXES = ("0912", "0913", "0915", "0919", "0935", "0936", "0937", "0938", "0939", "0901", "0990")
+DAY = dt.timedelta(hours=24)
+# The first key of this module's PostgreSQL advisory locks: keeps them apart from any other user's.
+_LOCK_SPACE = 0x6F7470  # "otp"
 
 
 class LoginRefused(Exception):
@@ -61,17 +74,72 @@ def resend_at(login_code: LoginCode) -> dt.datetime:
     return login_code.created_at + dt.timedelta(seconds=settings.LOGIN_CODE_RESEND_SECONDS)
 
 
+def _serialize(national_code: str) -> None:
+    """Holds every other request or check for this national code until the caller's transaction ends.
+
+    Counting the codes of the window and inserting the next one must be one step, or concurrent
+    requests all count the same few codes and all insert a new one. On PostgreSQL
+    this is a transaction-level advisory lock on a hash of the national code: one round trip, no row,
+    released by the commit or rollback, and the same cost for a national code that is in the registry
+    and one that is not (a row per national code to lock would have to be created first, and only for
+    some). Two national codes whose hashes collide merely wait for each other. On SQLite (the demo)
+    the settings open every transaction IMMEDIATE, which takes the database's write lock at BEGIN:
+    transactions are already one at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_SPACE, national_code])
+
+
+def _failures_in_a_day(national_code: str, now: dt.datetime) -> int:
+    """Wrong codes entered for the national code in the last 24 hours, over all its codes."""
+    recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY)
+    return recent.aggregate(failures=Coalesce(Sum("attempts"), 0))["failures"]
+
+
+def _locked_out(national_code: str, now: dt.datetime) -> LoginRefused:
+    """The refusal once the day's failures reached the cap, saying when the oldest ones stop counting."""
+    cap = settings.LOGIN_CODE_FAILURES_PER_DAY
+    codes = list(
+        LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY, attempts__gt=0)
+        .order_by("created_at")
+        .values_list("created_at", "attempts")
+    )
+    failures, reopens_at = sum(attempts for _, attempts in codes), now
+    for created_at, attempts in codes:
+        failures -= attempts
+        if failures < cap:
+            reopens_at = created_at + DAY
+            break
+    minutes = max(1, math.ceil((reopens_at - now).total_seconds() / 60))
+    wait = f"{_fa(minutes)} دقیقه" if minutes < 60 else f"{_fa(math.ceil(minutes / 60))} ساعت"
+    return LoginRefused(
+        f"برای این کد ملی در ۲۴ ساعت گذشته {_fa(cap)} بار کد تایید نادرست وارد شده است. "
+        f"برای حفاظت از حساب، ورود با آن تا {wait} دیگر بسته است؛ "
+        f"لطفاً از {jalali.format_datetime(reopens_at)} دوباره تلاش کنید."
+    )
+
+
 def login_code_request(*, national_code: str, ip: str) -> CodeSent:
-    """Issues a code for a (checked) national code and queues its SMS in the same transaction."""
+    """Issues a code for a (checked) national code and queues its SMS in the same transaction.
+
+    A registered and an unknown national code take the same path and the same queries: the lock, the
+    registry lookup, the day's failures, the latest code, the window's count, the code's insert, and
+    then either the SMS's insert into the outbox or, for nobody, an update of the same weight; after
+    the commit both hand one send task to the queue (for nobody, one that sends nothing).
+    """
     window = settings.LOGIN_CODE_LIMIT_WINDOW_SECONDS
     if not limit_hit(scope="login-code-ip", key=ip, limit=settings.LOGIN_CODES_PER_IP, window_seconds=window):
         raise LoginRefused(
             "از این اتصال اینترنت درخواست‌های زیادی برای کد تایید رسیده است. "
             f"لطفاً {_fa(math.ceil(window / 60))} دقیقه دیگر دوباره تلاش کنید."
         )
-    now = timezone.now()
     with transaction.atomic():
+        _serialize(national_code)
+        now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
         pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
+        if _failures_in_a_day(national_code, now) >= settings.LOGIN_CODE_FAILURES_PER_DAY:
+            raise _locked_out(national_code, now)
         latest = login_code_latest(national_code)
         if latest and _usable(latest, now) and now < resend_at(latest):
             return CodeSent(issued=False, expires_at=latest.expires_at, resend_at=resend_at(latest))
@@ -94,6 +162,11 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
         )
         if pensioner is not None:
             sms_queue(mobile=pensioner.mobile, template="login_code", code=code)
+        else:
+            # No SMS to nobody; in its place a write of the same weight and the same hand-over to a
+            # worker after commit, so the answer takes as long (bench/signin_timing.py measures it).
+            LoginCode.objects.filter(pk=login_code.pk).update(expires_at=login_code.expires_at)
+            sms_decoy_after_commit()
     return CodeSent(issued=True, expires_at=login_code.expires_at, resend_at=resend_at(login_code))
 
 
@@ -106,12 +179,19 @@ def _usable(login_code: LoginCode, now: dt.datetime) -> bool:
 
 
 def login_code_verify(*, national_code: str, code: str) -> Pensioner:
-    """The pensioner the code signs in, or LoginRefused; a wrong try is counted even though it is refused."""
+    """The pensioner the code signs in, or LoginRefused; a wrong try is counted even though it is refused.
+
+    Past the day's cap of wrong codes even the right code is refused.
+    """
     code = normalize_digits_only(code or "")
     max_attempts = settings.LOGIN_CODE_MAX_ATTEMPTS
     too_many = f"این کد تایید پس از {_fa(max_attempts)} بار ورود نادرست باطل شد. لطفاً کد تازه بخواهید."
-    now = timezone.now()
     with transaction.atomic():
+        _serialize(national_code)
+        now = timezone.now()
+        failures = _failures_in_a_day(national_code, now)
+        if failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
+            raise _locked_out(national_code, now)
         login_code = (
             LoginCode.objects.select_for_update()
             .filter(national_code=national_code)
@@ -138,7 +218,11 @@ def login_code_verify(*, national_code: str, code: str) -> Pensioner:
         login_code.attempts += 1
         login_code.save(update_fields=["attempts"])
         left = max_attempts - login_code.attempts
+        locked_out = failures + 1 >= settings.LOGIN_CODE_FAILURES_PER_DAY
+        refusal = _locked_out(national_code, now) if locked_out else None
     # Outside the block: the counted try is committed, then refused.
+    if refusal is not None:
+        raise refusal
     if left <= 0:
         raise LoginRefused(too_many)
     raise LoginRefused(f"کد تایید درست نیست. {_fa(left)} بار دیگر می‌توانید تلاش کنید.")

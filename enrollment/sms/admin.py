@@ -1,7 +1,5 @@
 """The outbox in the admin: read-only, for the staff who see every scope; failed messages can be re-queued."""
 
-import re
-
 from django.contrib import admin, messages
 from django.db.models import Q
 
@@ -13,8 +11,6 @@ from enrollment.sms.services import sms_retry
 from enrollment.sms.texts import LABELS
 from portal.admin_tools import PortalModelAdmin, jalali_column
 from portal.text import normalize_digits_only, to_persian_digits
-
-_CODE = re.compile(r"[0-9۰-۹]{4,}")
 
 
 class TemplateListFilter(admin.SimpleListFilter):
@@ -49,7 +45,7 @@ class OutboxMessageAdmin(PortalModelAdmin):
     fields = [
         "mobile",
         "template_label",
-        "text_shown",
+        "text",  # a login code is stored masked; its sealed copy (`secret`) is never shown
         "request",
         "status",
         "attempts",
@@ -73,13 +69,6 @@ class OutboxMessageAdmin(PortalModelAdmin):
     @admin.display(description="درخواست", ordering="request__tracking_code")
     def request_tracking_code(self, obj: OutboxMessage) -> str:
         return to_persian_digits(obj.request.tracking_code) if obj.request_id else "-"
-
-    @admin.display(description="متن")
-    def text_shown(self, obj: OutboxMessage) -> str:
-        """A live login code would let whoever reads it sign in as the pensioner: it is masked."""
-        if obj.template == "login_code":
-            return _CODE.sub(lambda match: "*" * len(match.group()), obj.text)
-        return obj.text
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -128,7 +117,7 @@ class OutboxMessageAdmin(PortalModelAdmin):
         if skipped:
             self.message_user(
                 request,
-                f"{to_persian_digits(skipped)} پیامک ناموفق نبود و تغییری نکرد؛ "
-                "فقط پیامک‌های ناموفق دوباره فرستاده می‌شوند.",
+                f"{to_persian_digits(skipped)} پیامک تغییری نکرد؛ فقط پیامک‌های ناموفق دوباره فرستاده می‌شوند، "
+                "جز کد ورود که فرد باید تازه درخواست کند.",
                 messages.WARNING,
             )

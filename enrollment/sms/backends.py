@@ -33,6 +33,10 @@ class SendResult:
 
 
 class SmsBackend(Protocol):
+    # True only where the outbox itself is the phone: a sent message then keeps its sealed secret
+    # until the sweep erases it (services.SECRET_KEPT_FOR), so the demo and the tests can read it.
+    keeps_secret: bool
+
     def send(self, *, mobile: str, text: str, local_id: str) -> SendResult: ...
 
 
@@ -41,7 +45,13 @@ def backend_get() -> SmsBackend:
 
 
 class OutboxOnlyBackend:
-    """Demo and tests: the message never leaves the machine; `sms_outbox` shows it."""
+    """Demo and tests: the message never leaves the machine; `sms_outbox` shows it.
+
+    The outbox is this backend's phone, so a login code "sent" here stays (sealed) for the few minutes
+    it is of use, and `sms_outbox` in DEBUG and selectors.login_code_for_demo can read it.
+    """
+
+    keeps_secret = True
 
     def send(self, *, mobile: str, text: str, local_id: str) -> SendResult:
         return SendResult(provider_message_id="outbox")
@@ -49,6 +59,8 @@ class OutboxOnlyBackend:
 
 class ConsoleBackend:
     """Development: the message is printed on the worker's standard output."""
+
+    keeps_secret = False
 
     def send(self, *, mobile: str, text: str, local_id: str) -> SendResult:
         sys.stdout.write(f"[SMS {local_id}] {mobile}: {text}\n")
@@ -62,6 +74,8 @@ class KavenegarBackend:
     The answer is {"return": {"status": 200, "message": ...}, "entries": [{"messageid": ..., ...}]};
     any other return status, an HTTP error, a refused connection or a timeout is a failure.
     """
+
+    keeps_secret = False
 
     def __init__(self) -> None:
         self.url = f"{settings.SMS_API_URL.rstrip('/')}/{quote(settings.SMS_API_KEY, safe='')}/sms/send.json"

@@ -15,11 +15,16 @@ class OutboxMessage(models.Model):
 
     queued → sending (claimed by one sender) → sent, or back to queued with a later next_attempt_at,
     or failed after SMS_MAX_ATTEMPTS. A row left in "sending" by a dead worker returns to queued.
+
+    A login code is never readable here: `text` has it masked and `secret` holds it sealed
+    (enrollment.sms.sealing) until the message leaves the outbox: sent, failed for good, or older than
+    services.SECRET_KEPT_FOR, when the sweep erases it.
     """
 
     mobile = models.CharField("تلفن همراه", max_length=11, db_index=True)
     template = models.CharField("نوع پیام", max_length=40)
     text = models.TextField("متن")
+    secret = models.CharField("کد رمزنگاری‌شده", max_length=100, blank=True, editable=False)
     request = models.ForeignKey(
         "enrollment.EnrollmentRequest",
         on_delete=models.CASCADE,
@@ -48,6 +53,8 @@ class OutboxMessage(models.Model):
             # The sweep's question, "what is waiting?", reads only the few unsent rows of a large table.
             models.Index(fields=["id"], condition=models.Q(status="queued"), name="sms_outbox_queued_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(status="sending"), name="sms_outbox_sending_idx"),
+            # The sweep's erasure of sealed codes reads only the few rows that still hold one.
+            models.Index(fields=["created_at"], condition=~models.Q(secret=""), name="sms_outbox_secret_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,9 @@ Never twice: a sender first claims the row with a conditional UPDATE queued → 
 says who won, on PostgreSQL and SQLite alike. The provider is called outside any lock, with the row's
 id as its local id, so the one re-send that can still happen (a worker died after the provider took
 the message but before the row said so) is recognised and dropped by the provider.
+Never readable: a login code is stored masked in the text and sealed beside it (enrollment.sms.sealing);
+the sender opens the seal only for the provider's call, and the seal is erased when the message leaves
+the outbox (sent, failed for good) or, at the latest, SECRET_KEPT_FOR after it was written.
 """
 
 import datetime as dt
@@ -22,7 +25,8 @@ from django_q.tasks import async_task
 
 from enrollment.sms.backends import SmsFailure, backend_get
 from enrollment.sms.models import OutboxMessage, OutboxStatus
-from enrollment.sms.texts import sms_text
+from enrollment.sms.sealing import SealBroken, secret_open, secret_seal
+from enrollment.sms.texts import MASK, SECRETS, sms_text, sms_text_reveal
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,9 @@ BACKOFF_CAP = dt.timedelta(hours=1)
 STUCK_AFTER = dt.timedelta(minutes=5)
 # A login code is valid for two minutes; sent later than this it only confuses.
 STALE_AFTER = {"login_code": dt.timedelta(minutes=5)}
+# No sealed code outlives its use: the sweep erases whatever a message still holds after this long
+# (the outbox-only backend of the demo and the tests keeps it until then; see OutboxOnlyBackend).
+SECRET_KEPT_FOR = dt.timedelta(minutes=5)
 SWEEP_BATCH = 100
 # One sweep stays well inside Q_CLUSTER["timeout"]; what is left waits for the next minute.
 SWEEP_SECONDS = 50
@@ -40,18 +47,36 @@ SWEEP_FAILURES_TO_PAUSE = 3
 
 STUCK_REASON = "ارسال نیمه‌کاره ماند (فرستنده متوقف شد)؛ دوباره فرستاده می‌شود."
 STALE_REASON = "کد ورود پیش از ارسال منقضی شد؛ فرستاده نشد."
+SEAL_REASON = "کد پیامک باز نشد (کلید دیگر، شماره تغییرکرده یا کد پاک‌شده)؛ فرستاده نشد."
 
 
 def sms_queue(*, mobile: str, template: str, request=None, **context: object) -> OutboxMessage:
-    """Writes the message in the caller's transaction; it is handed to a worker once that commits."""
+    """Writes the message in the caller's transaction; it is handed to a worker once that commits.
+
+    The secret placeholder of the template (texts.SECRETS) is stored masked in `text` and sealed in
+    `secret`.
+    """
+    secret = ""
+    if secret_name := SECRETS.get(template):
+        secret = secret_seal(str(context[secret_name]), mobile=mobile, template=template)
+        context = {**context, secret_name: MASK}
     message = OutboxMessage.objects.create(
-        mobile=mobile, template=template, text=sms_text(template, **context), request=request
+        mobile=mobile, template=template, text=sms_text(template, **context), secret=secret, request=request
     )
     _send_after_commit(message.pk)
     return message
 
 
-def _send_after_commit(message_id: int) -> None:
+def sms_decoy_after_commit() -> None:
+    """The hand-over to a worker that sms_queue makes after commit, for no message: nothing is sent.
+
+    For a caller whose answer must take as long whether or not it queued a message (the sign-in page,
+    for a national code that is in no registry).
+    """
+    _send_after_commit(None)
+
+
+def _send_after_commit(message_id: int | None) -> None:
     """Hands the message to a worker once the caller's transaction commits (at once outside one)."""
 
     def enqueue() -> None:  # a function, not a partial: Django logs a robust hook's failure by __qualname__
@@ -84,10 +109,16 @@ def sms_send(*, message_id: int, now: dt.datetime | None = None) -> str | None:
     mine = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING, claimed_at=message.claimed_at)
     stale_after = STALE_AFTER.get(message.template)
     if stale_after and message.created_at + stale_after < now:
-        _record(mine, status=OutboxStatus.FAILED, claimed_at=None, last_error=STALE_REASON)
+        _record(mine, status=OutboxStatus.FAILED, claimed_at=None, secret="", last_error=STALE_REASON)
         return OutboxStatus.FAILED
     try:
-        result = backend_get().send(mobile=message.mobile, text=message.text, local_id=str(message.pk))
+        text = _text_for_the_phone(message)
+    except SealBroken:
+        _record(mine, status=OutboxStatus.FAILED, claimed_at=None, secret="", last_error=SEAL_REASON)
+        return OutboxStatus.FAILED
+    backend = backend_get()
+    try:
+        result = backend.send(mobile=message.mobile, text=text, local_id=str(message.pk))
     except SmsFailure as failure:
         return _attempt_failed(message, mine, reason=failure.reason, now=now)
     except Exception as error:  # a bug in a backend must not leave the row "sending" until the sweep
@@ -101,17 +132,35 @@ def sms_send(*, message_id: int, now: dt.datetime | None = None) -> str | None:
         sent_at=timezone.now(),
         provider_message_id=result.provider_message_id,
         provider_status=result.provider_status,
+        **({} if backend.keeps_secret else {"secret": ""}),
     )
     return OutboxStatus.SENT
+
+
+def _text_for_the_phone(message: OutboxMessage) -> str:
+    """The text with its secret filled in; SealBroken when the seal is gone or does not open."""
+    if message.template not in SECRETS:
+        return message.text
+    if not message.secret:
+        raise SealBroken("erased")
+    return sms_text_reveal(message.text, secret_open(message.secret, mobile=message.mobile, template=message.template))
 
 
 def _attempt_failed(message: OutboxMessage, mine: QuerySet[OutboxMessage], *, reason: str, now: dt.datetime) -> str:
     attempts = message.attempts + 1
     if attempts >= settings.SMS_MAX_ATTEMPTS:
-        status, next_attempt_at = OutboxStatus.FAILED, None
+        status, next_attempt_at, kept = OutboxStatus.FAILED, None, {"secret": ""}
     else:
-        status, next_attempt_at = OutboxStatus.QUEUED, now + sms_backoff(attempts)
-    _record(mine, status=status, attempts=attempts, claimed_at=None, next_attempt_at=next_attempt_at, last_error=reason)
+        status, next_attempt_at, kept = OutboxStatus.QUEUED, now + sms_backoff(attempts), {}
+    _record(
+        mine,
+        status=status,
+        attempts=attempts,
+        claimed_at=None,
+        next_attempt_at=next_attempt_at,
+        last_error=reason,
+        **kept,
+    )
     return status
 
 
@@ -129,13 +178,14 @@ def sms_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Sends every queued message that is due, oldest first, in batches, for at most SWEEP_SECONDS.
 
     Runs every minute (the "sms_sweep" schedule). First returns to the queue the rows whose sender
-    died in the middle; stops early when the provider keeps failing. Returns how many messages ended
-    in each status.
+    died in the middle and erases the sealed codes older than SECRET_KEPT_FOR; stops early when the
+    provider keeps failing. Returns how many messages ended in each status.
     """
     now = now or timezone.now()
     outcome = Counter()
     if recovered := _recover_stuck(now):
         outcome["recovered"] = recovered
+    _erase_old_secrets(now)
     started = time.monotonic()
     last_id, failures_in_a_row = 0, 0
     while time.monotonic() - started < SWEEP_SECONDS and failures_in_a_row < SWEEP_FAILURES_TO_PAUSE:
@@ -166,7 +216,7 @@ def _recover_stuck(now: dt.datetime) -> int:
     """Rows left "sending" by a dead worker count one attempt and go back to the queue (or fail)."""
     stuck = OutboxMessage.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - STUCK_AFTER)
     given_up = stuck.filter(attempts__gte=settings.SMS_MAX_ATTEMPTS - 1).update(
-        status=OutboxStatus.FAILED, attempts=F("attempts") + 1, claimed_at=None, last_error=STUCK_REASON
+        status=OutboxStatus.FAILED, attempts=F("attempts") + 1, claimed_at=None, secret="", last_error=STUCK_REASON
     )
     requeued = stuck.update(
         status=OutboxStatus.QUEUED,
@@ -180,14 +230,31 @@ def _recover_stuck(now: dt.datetime) -> int:
     return requeued
 
 
+def _erase_old_secrets(now: dt.datetime) -> int:
+    """Sealed codes older than SECRET_KEPT_FOR are erased, whatever became of their message.
+
+    A row being sent keeps its seal for its sender; if that sender is dead, the next sweep fails it
+    as stale and erases the seal then.
+    """
+    return (
+        OutboxMessage.objects.exclude(secret="")
+        .filter(created_at__lt=now - SECRET_KEPT_FOR)
+        .exclude(status=OutboxStatus.SENDING)
+        .update(secret="")
+    )
+
+
 def sms_retry(*, message_id: int) -> bool:
     """«ارسال مجدد»: a failed message is queued again with a fresh set of attempts.
 
-    Returns False, changing nothing, when the message is not (or no longer) failed.
+    Returns False, changing nothing, when the message is not (or no longer) failed, or when it carried
+    a secret: a failed login code has lost its code, and the person asks for a new one anyway.
     """
     with transaction.atomic():
-        requeued = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.FAILED).update(
-            status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=None, claimed_at=None
+        requeued = (
+            OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.FAILED)
+            .exclude(template__in=SECRETS)
+            .update(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=None, claimed_at=None)
         )
         if requeued:
             _send_after_commit(message_id)

@@ -28,5 +28,16 @@ LABELS: dict[str, str] = {
 }
 
 
+# The placeholder of a text that must never be stored readable: the outbox keeps it masked and sealed
+# (enrollment.sms.sealing) and the sender fills it in for the provider only.
+SECRETS: dict[str, str] = {"login_code": "code"}
+MASK = "******"
+
+
 def sms_text(template: str, **context: object) -> str:
     return TEXTS[template].format(**context)
+
+
+def sms_text_reveal(masked_text: str, secret: str) -> str:
+    """The text as the phone receives it: the mask replaced by the secret."""
+    return masked_text.replace(MASK, secret, 1)

@@ -7,6 +7,7 @@ the environment (see env.py).
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from portal.settings.env import env_bool, env_int, env_list, env_str
 from portal.settings.jazzmin import JAZZMIN_SETTINGS, JAZZMIN_UI_TWEAKS  # noqa: F401
@@ -23,7 +24,7 @@ DEMO_PASSWORDS_ALLOWED = DEBUG
 
 INSTALLED_APPS = [
     "jazzmin",
-    "django.contrib.admin",
+    "enrollment.staff.apps.StaffAdminConfig",  # django.contrib.admin with the staff site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -33,6 +34,10 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "django_q",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "policies",
     "enrollment",
@@ -43,14 +48,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "enrollment.staff.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -88,6 +97,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "portal.auth_backends.LoginLockoutBackend",  # first: axes refuses a locked username or address
     "portal.auth_backends.StaffBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -154,6 +164,56 @@ LOGIN_CODE_MAX_ATTEMPTS = 5  # wrong tries before a code is void
 LOGIN_CODE_RESEND_SECONDS = 60  # the countdown before «ارسال دوباره کد»
 LOGIN_CODE_LIMIT_WINDOW_SECONDS = 15 * 60
 LOGIN_CODES_PER_NATIONAL_CODE = 3  # per window
+LOGIN_CODE_FAILURES_PER_DAY = 100  # wrong codes per national code in 24 hours (NIST SP 800-63B §5.2.2)
 LOGIN_CODES_PER_IP = env_int("LOGIN_CODES_PER_IP", 30)  # per window; a Kanoon office may share one address
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "REMOTE_ADDR")  # e.g. HTTP_X_FORWARDED_FOR behind the proxy
 CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"  # an expired form says so in Persian
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------------
+# On every response: the pensioner pages, the admin, the error pages. Everything loads from this host
+# (data: only for images); no inline script, no eval, no nonce needed: our scripts are files in
+# portal/static/portal/js/, and the jazzmin templates that carried inline scripts are overridden in
+# portal/templates/ with those scripts moved there (tests/portal/test_csp.py finds any that come back).
+# One allowance, for styles only: style *attributes* (style-src-attr), which jazzmin's and the admin's
+# templates write throughout (widths, margins: without this the browser drops them from the admin's
+# layout). <style> elements and style sheets from elsewhere stay refused; the pensioner pages use none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+
+# Staff accounts (enrollment/staff): session limits, login lockouts and the second factor.
+# Sessions end after 30 minutes idle and 12 hours in all (ASVS 3.3.2), then the admin login says why.
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
+# django-axes on the admin login: a username locks after 5 failures from anywhere, an address after 20
+# over any usernames (a whole office shares one address); both lift after the cool-off. See
+# enrollment/staff/lockout.py; `manage.py axes_reset_username <name>` / `axes_reset_ip <ip>` unlock early.
+STAFF_LOGIN_FAILURES_PER_USERNAME = 5
+STAFF_LOGIN_FAILURES_PER_ADDRESS = 20
+STAFF_LOGIN_COOLOFF_MINUTES = 30
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own; the handler reads them in this order
+AXES_FAILURE_LIMIT = STAFF_LOGIN_FAILURES_PER_USERNAME
+AXES_COOLOFF_TIME = STAFF_LOGIN_COOLOFF_MINUTES / 60  # hours, as a float
+AXES_HANDLER = "enrollment.staff.lockout.StaffLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "enrollment.staff.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "enrollment.staff.lockout.client_address"  # as the pensioner limits count it
+# Tries while locked do not extend the lock: a guesser cannot keep a colleague locked out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login does not clear the address's count: one valid account must not reset a guesser's.
+AXES_RESET_ON_SUCCESS = False
+# Second factor (django-otp TOTP + recovery codes) for staff who can act; see enrollment/staff/otp.py.
+# Required whenever DEBUG is off (production.py sets it explicitly); the demo's users are exempt.
+STAFF_OTP_REQUIRED = not DEBUG
+OTP_TOTP_ISSUER = "بیمه تکمیلی"

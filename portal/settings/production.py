@@ -66,3 +66,6 @@ if not CLIENT_IP_HEADER:
 # SMS: the real provider needs its address and key; refuse to start rather than fail every message.
 if SMS_BACKEND == "enrollment.sms.backends.KavenegarBackend" and not (SMS_API_URL and SMS_API_KEY):  # noqa: F405
     raise ImproperlyConfigured("SMS_API_URL and SMS_API_KEY must be set for the Kavenegar SMS backend")
+
+# Staff accounts: every staff member who can act signs in with a second factor (enrollment/staff/otp.py).
+STAFF_OTP_REQUIRED = True

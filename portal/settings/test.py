@@ -14,3 +14,7 @@ STORAGES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["NAME"] = ":memory:"  # noqa: F405
+
+# Staff accounts: tests log staff in with force_login and no second factor; the tests of the second
+# factor turn it on (tests/portal/test_staff_otp.py). axes stays on: its attempts live in the test database.
+STAFF_OTP_REQUIRED = False

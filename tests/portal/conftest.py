@@ -1,6 +1,5 @@
 """Personas of the demo world for the public pages, signing in through the real SMS code, and a phone-sized browser."""
 
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,16 +9,14 @@ from django.test import Client
 from django.urls import reverse
 
 from enrollment.models import Pensioner
-from enrollment.sms.models import OutboxMessage
+from enrollment.sms.selectors import login_code_for_demo
 
-CODE_RE = re.compile(r"\d{6}")
 PHONE = {"width": 390, "height": 844}
 
 
 def latest_code(mobile: str) -> str:
     """The login code of the newest SMS to `mobile`, as the pensioner reads it on the phone."""
-    message = OutboxMessage.objects.filter(mobile=mobile, template="login_code").order_by("-created_at", "-id").first()
-    return CODE_RE.search(message.text).group()
+    return login_code_for_demo(mobile)
 
 
 def sign_in(client: Client, pensioner: Pensioner) -> None:

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from enrollment.sms.models import OutboxMessage
-from portal import otp
+from portal import jalali, otp
 from portal.models import LoginCode
 from tests.portal.conftest import latest_code
 
@@ -163,3 +163,78 @@ def test_verifying_without_any_code_is_refused(pensioner_a):
     with pytest.raises(otp.LoginRefused) as refusal:
         otp.login_code_verify(national_code=pensioner_a.national_code, code="123456")
     assert "ابتدا کد ملی" in refusal.value.message
+
+
+# --- the day's cap on wrong codes (NIST SP 800-63B §5.2.2) ----------------------------------------
+
+
+def _failed_codes(national_code: str, *, hours_ago: list[int], attempts: int = 5) -> None:
+    """Spent codes of the past day, each with `attempts` wrong tries."""
+    now = timezone.now()
+    for hours in hours_ago:
+        created = now - dt.timedelta(hours=hours)
+        LoginCode.objects.create(
+            national_code=national_code,
+            code_hash="0" * 64,
+            created_at=created,
+            expires_at=created + dt.timedelta(minutes=2),
+            attempts=attempts,
+        )
+
+
+@pytest.mark.parametrize("who", ["registered", "unknown"])
+def test_the_hundredth_wrong_code_in_a_day_closes_sign_in_until_the_oldest_is_a_day_old(pensioner_a, who):
+    national_code = pensioner_a.national_code if who == "registered" else UNKNOWN
+    _failed_codes(national_code, hours_ago=list(range(23, 4, -1)))  # 19 codes × 5 = 95 wrong, the oldest 23 h ago
+    _request(national_code)
+    right = latest_code(pensioner_a.mobile) if who == "registered" else "123456"
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    for _ in range(4):
+        with pytest.raises(otp.LoginRefused):
+            otp.login_code_verify(national_code=national_code, code=wrong)
+    with pytest.raises(otp.LoginRefused) as refusal:
+        otp.login_code_verify(national_code=national_code, code=wrong)
+    closed = "برای این کد ملی در ۲۴ ساعت گذشته ۱۰۰ بار کد تایید نادرست وارد شده است."
+    assert refusal.value.message.startswith(closed)
+    assert "تا ۱ ساعت دیگر" in refusal.value.message
+    assert LoginCode.objects.filter(national_code=national_code).order_by("-created_at").first().attempts == 5
+
+    codes_before = LoginCode.objects.count()
+    with pytest.raises(otp.LoginRefused) as refusal:
+        _request(national_code)  # no new code while closed
+    assert refusal.value.message.startswith(closed)
+    assert LoginCode.objects.count() == codes_before
+    assert OutboxMessage.objects.filter(template="login_code").count() == (1 if who == "registered" else 0)
+
+    _age_codes(national_code, 60 * 60 + 1)  # the oldest 5 failures are now more than a day old
+    assert _request(national_code).issued
+
+
+def test_past_the_cap_even_the_right_code_is_refused(pensioner_a):
+    _request(pensioner_a.national_code)
+    right = latest_code(pensioner_a.mobile)
+    _failed_codes(pensioner_a.national_code, hours_ago=list(range(1, 21)))  # 100 wrong in the last day
+    with pytest.raises(otp.LoginRefused) as refusal:
+        otp.login_code_verify(national_code=pensioner_a.national_code, code=right)
+    assert "۱۰۰ بار کد تایید نادرست" in refusal.value.message
+    assert "۴ ساعت دیگر" in refusal.value.message  # the oldest failures were 20 hours ago
+    assert LoginCode.objects.filter(used_at__isnull=False).count() == 0
+
+
+def test_failures_older_than_a_day_do_not_count(pensioner_a):
+    _failed_codes(pensioner_a.national_code, hours_ago=[25] * 30)  # 150 wrong, all more than a day ago
+    _request(pensioner_a.national_code)
+    assert (
+        otp.login_code_verify(national_code=pensioner_a.national_code, code=latest_code(pensioner_a.mobile))
+        == pensioner_a
+    )
+
+
+@override_settings(LOGIN_CODE_FAILURES_PER_DAY=7)
+def test_the_cap_is_a_setting(pensioner_a):
+    _failed_codes(pensioner_a.national_code, hours_ago=[3], attempts=7)
+    with pytest.raises(otp.LoginRefused) as refusal:
+        _request(pensioner_a.national_code)
+    assert "۲۴ ساعت گذشته ۷ بار" in refusal.value.message
+    reopens_at = LoginCode.objects.get().created_at + dt.timedelta(hours=24)
+    assert f"تا ۲۱ ساعت دیگر بسته است؛ لطفاً از {jalali.format_datetime(reopens_at)} دوباره" in refusal.value.message

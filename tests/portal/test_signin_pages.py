@@ -5,7 +5,9 @@ import re
 import time
 
 import pytest
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from enrollment.sms.models import OutboxMessage
@@ -85,6 +87,56 @@ def test_an_unknown_national_code_gets_the_same_answer_as_a_known_one(client, pe
     wrong_unknown = _text(other.post(CODE, {"code": "000000"}))
     if latest_code(pensioner_a.mobile) != "000000":
         assert _normalized(wrong_known) == _normalized(wrong_unknown)
+
+
+def _login_queries(national_code: str) -> list[str]:
+    """The statements one POST of the national code runs, each cut to its verb (a write is a write),
+    then what it hands over after the commit."""
+    with CaptureQueriesContext(connection) as captured, TestCase.captureOnCommitCallbacks() as after_commit:
+        response = Client().post(LOGIN, {"national_code": national_code})
+    assert response.status_code == 302 and response["Location"] == CODE
+    verbs = [query["sql"].split()[0] for query in captured.captured_queries]
+    return ["WRITE" if verb in {"INSERT", "UPDATE"} else verb for verb in verbs] + ["ON COMMIT"] * len(after_commit)
+
+
+def test_a_known_and_an_unknown_national_code_cost_the_same_queries(pensioner_a):
+    first = (_login_queries(pensioner_a.national_code), _login_queries(UNKNOWN))
+    again = (_login_queries(pensioner_a.national_code), _login_queries(UNKNOWN))  # inside the countdown
+    assert first[0] == first[1] and again[0] == again[1]
+    assert first[0].count("WRITE") == 3  # the code, the SMS or its stand-in, the session
+    assert first[0].count("ON COMMIT") == 1  # the send task, or for nobody one that sends nothing
+    assert len(again[0]) < len(first[0])
+    assert OutboxMessage.objects.filter(template="login_code").count() == 1
+    assert LoginCode.objects.filter(national_code=UNKNOWN).count() == 1
+
+
+def test_a_known_and_an_unknown_national_code_cost_the_same_queries_when_refused(pensioner_a):
+    for national_code in (pensioner_a.national_code, UNKNOWN):
+        for _ in range(3):
+            Client().post(LOGIN, {"national_code": national_code})
+            _age_all(61)
+    with CaptureQueriesContext(connection) as known:
+        refused = Client().post(LOGIN, {"national_code": pensioner_a.national_code})
+    with CaptureQueriesContext(connection) as unknown:
+        Client().post(LOGIN, {"national_code": UNKNOWN})
+    assert "۳ بار کد تایید فرستاده شده است" in _text(refused)
+    assert len(known) == len(unknown)
+
+
+def test_past_the_days_cap_of_wrong_codes_the_page_says_when_to_come_back(client, pensioner_a):
+    client.post(LOGIN, {"national_code": pensioner_a.national_code})
+    right = latest_code(pensioner_a.mobile)
+    LoginCode.objects.update(attempts=4)
+    with override_settings(LOGIN_CODE_FAILURES_PER_DAY=5):
+        response = client.post(CODE, {"code": _wrong(right)})
+        assert "در ۲۴ ساعت گذشته ۵ بار کد تایید نادرست وارد شده است" in _text(response)
+        assert "۲۴ ساعت دیگر" in _text(response)
+        response = client.post(CODE, {"code": right})
+        assert "۵ بار کد تایید نادرست" in _text(response) and PENSIONER_ID not in client.session
+        _age_all(61)
+        response = client.post(RESEND, follow=True)
+        assert "۵ بار کد تایید نادرست" in _text(response)
+    assert LoginCode.objects.count() == 1
 
 
 def test_the_right_code_in_persian_digits_signs_in(client, pensioner_a):

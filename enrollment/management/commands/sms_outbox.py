@@ -1,16 +1,17 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from enrollment.identity import normalize_mobile, validate_mobile
-from enrollment.sms.selectors import outbox_latest
+from enrollment.sms.selectors import outbox_latest, outbox_text_revealed
 from portal import jalali
 
 
 class Command(BaseCommand):
     help = (
         "Prints the latest SMS messages, newest first, one per line, tab-separated: "
-        "time (Jalali, Tehran), mobile, status, text."
+        "time (Jalali, Tehran), mobile, status, text. A login code shows only while DEBUG is on."
     )
 
     def add_arguments(self, parser):
@@ -28,5 +29,7 @@ class Command(BaseCommand):
         for message in outbox_latest(mobile=normalize_mobile(mobile), limit=limit):
             created = timezone.localtime(message.created_at)
             when = f"{jalali.format_date(created, persian=False)} {created:%H:%M:%S}"
-            text = " ".join(message.text.split())  # one line, no tab inside a column
+            # The demo reads its login code here; in production the code never leaves the seal.
+            shown = outbox_text_revealed(message) if settings.DEBUG else message.text
+            text = " ".join(shown.split())  # one line, no tab inside a column
             self.stdout.write("\t".join([when, message.mobile, message.status, text]))

@@ -15,6 +15,7 @@ class RecordingBackend:
 
     sent: list[dict[str, str]] = []  # on the class: each send builds a new backend
     delay = 0.0
+    keeps_secret = False
 
     def send(self, *, mobile: str, text: str, local_id: str) -> SendResult:
         time.sleep(self.delay)

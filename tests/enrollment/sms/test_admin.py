@@ -54,17 +54,22 @@ def test_the_list_costs_the_same_queries_for_2_or_30_messages(client, submitted_
         return len(captured)
 
     sms_queue(mobile="09120000001", template="login_code", code="111111")
+    queries()  # the first page of a session also writes the session's activity stamp
     few = queries()
     for _ in range(28):
         sms_queue(mobile="09120000001", template="request_submitted", request=submitted_a, tracking_code="1")
     assert queries() == few
 
 
-def test_the_detail_page_masks_a_login_code(client, world):
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_detail_page_masks_a_login_code_and_never_shows_its_seal(client, world, settings, debug):
+    settings.DEBUG = debug
     message = sms_queue(mobile="09120000001", template="login_code", code="654321")
     response = _login(client, "auditor").get(f"{LIST}{message.pk}/change/")
+    page = response.content.decode()
     assert response.status_code == 200
-    assert "654321" not in response.content.decode() and "******" in response.content.decode()
+    assert "654321" not in page and "******" in page
+    assert message.secret and message.secret not in page
 
 
 @pytest.mark.parametrize("term", ["۰۹۱۲۰۰۰۰۰۰۲", "+989120000002"])
@@ -101,9 +106,18 @@ def test_resend_requeues_a_failed_message_and_it_goes(
 def test_resend_leaves_a_message_that_is_not_failed(superuser_client, submitted_a, recorded):
     message = OutboxMessage.objects.get(request=submitted_a)
     response = superuser_client.post(LIST, {"action": "resend", "_selected_action": [message.pk]}, follow=True)
-    assert "ناموفق نبود و تغییری نکرد" in response.content.decode()
+    assert "۱ پیامک تغییری نکرد؛ فقط پیامک‌های ناموفق دوباره فرستاده می‌شوند" in response.content.decode()
     message.refresh_from_db()
     assert message.status == OutboxStatus.QUEUED and recorded == []
+
+
+def test_resend_leaves_a_failed_login_code_which_has_lost_its_code(superuser_client, world, recorded):
+    message = sms_queue(mobile="09120000001", template="login_code", code="654321")
+    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.FAILED, secret="")
+    response = superuser_client.post(LIST, {"action": "resend", "_selected_action": [message.pk]}, follow=True)
+    assert "جز کد ورود که فرد باید تازه درخواست کند" in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED and recorded == []
 
 
 def test_the_read_only_auditor_is_not_offered_resend(client, failed):

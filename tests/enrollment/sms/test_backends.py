@@ -5,6 +5,7 @@ import pytest
 from enrollment.sms.backends import ConsoleBackend, KavenegarBackend, SmsFailure
 from enrollment.sms.models import OutboxStatus
 from enrollment.sms.services import sms_queue, sms_send
+from enrollment.sms.texts import sms_text
 
 
 def test_kavenegar_posts_receptor_message_sender_and_localid_to_the_keyed_path(kavenegar):
@@ -34,12 +35,21 @@ def test_kavenegar_a_repeated_localid_is_answered_with_the_first_message(kaveneg
 
 
 def test_a_sent_message_records_the_providers_id_and_status(db, kavenegar):
-    message = sms_queue(mobile="09120000001", template="login_code", code="123456")
+    message = sms_queue(mobile="09120000001", template="request_submitted", tracking_code="123456789012")
     assert sms_send(message_id=message.pk) == OutboxStatus.SENT
     message.refresh_from_db()
     assert message.provider_message_id == str(kavenegar.delivered[str(message.pk)])
     assert message.provider_status == "در صف ارسال" and message.last_error == ""
     assert kavenegar.calls[0].fields["message"] == message.text
+
+
+def test_the_phone_gets_the_real_login_code_and_the_outbox_keeps_none(db, kavenegar):
+    message = sms_queue(mobile="09120000001", template="login_code", code="123456")
+    assert sms_send(message_id=message.pk) == OutboxStatus.SENT
+    assert kavenegar.calls[0].fields["message"] == sms_text("login_code", code="123456")
+    message.refresh_from_db()
+    assert "123456" not in message.text and "******" in message.text
+    assert message.secret == ""
 
 
 @pytest.mark.parametrize(

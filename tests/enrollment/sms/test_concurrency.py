@@ -8,7 +8,9 @@ import pytest
 from django.db import connection
 
 from enrollment.sms.models import OutboxMessage, OutboxStatus
+from enrollment.sms.sealing import secret_seal
 from enrollment.sms.services import sms_send, sms_sweep
+from enrollment.sms.texts import MASK, sms_text
 from tests.enrollment.sms.fakes import RecordingBackend
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,7 +22,13 @@ def _committed() -> OutboxMessage:
     (sms_queue itself would send it at once here: outside a transaction its after-commit hook runs
     immediately, and the test settings run django-q2 tasks inline.)
     """
-    return OutboxMessage.objects.create(mobile="09120000001", template="login_code", text="کد ورود: 123456")
+    mobile, template = "09120000001", "login_code"
+    return OutboxMessage.objects.create(
+        mobile=mobile,
+        template=template,
+        text=sms_text(template, code=MASK),
+        secret=secret_seal("123456", mobile=mobile, template=template),
+    )
 
 
 def _race(*senders: Callable[[], object]) -> list[object]:
@@ -52,9 +60,11 @@ def test_two_workers_sending_the_same_message_send_it_once(on_postgres, recorded
     message = _committed()
     results = _race(lambda: sms_send(message_id=message.pk), lambda: sms_send(message_id=message.pk))
     assert sorted(results, key=str) == [None, OutboxStatus.SENT]
-    assert [sent["local_id"] for sent in recorded] == [str(message.pk)]
+    assert [(sent["local_id"], sent["text"]) for sent in recorded] == [
+        (str(message.pk), sms_text("login_code", code="123456"))
+    ]
     message.refresh_from_db()
-    assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
+    assert (message.status, message.attempts, message.secret) == (OutboxStatus.SENT, 1, "")
 
 
 def test_the_sweep_racing_the_after_commit_tasks_sends_each_message_once(on_postgres, recorded):

@@ -34,7 +34,8 @@ def messages(db) -> list[OutboxMessage]:
     return made
 
 
-def test_prints_time_mobile_status_text_newest_first(messages):
+def test_prints_time_mobile_status_text_newest_first(messages, settings):
+    settings.DEBUG = True
     lines = _outbox()
     assert len(lines) == 3
     parsed = [LINE.match(line).groups() for line in lines]
@@ -48,9 +49,16 @@ def test_prints_time_mobile_status_text_newest_first(messages):
     assert "222222222222" in parsed[1][3]
 
 
-def test_the_login_code_is_read_from_the_latest_message_to_a_mobile(messages):
+def test_in_debug_the_login_code_is_read_from_the_latest_message_to_a_mobile(messages, settings):
+    settings.DEBUG = True
     [latest] = _outbox("--mobile", "09120000001", "--limit", "1")
     assert re.search(r"کد ورود[^:]*: (\d{6})", latest).group(1) == "654321"
+
+
+def test_without_debug_the_login_code_is_never_printed(messages):
+    [latest] = _outbox("--mobile", "09120000001", "--limit", "1")
+    assert "654321" not in latest
+    assert LINE.match(latest).group(4) == "کد ورود شما به سامانه بیمه تکمیلی: ****** این کد را به کسی ندهید."
 
 
 def test_mobile_typed_in_persian_digits_filters(messages):

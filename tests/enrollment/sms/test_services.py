@@ -81,6 +81,13 @@ def test_the_outbox_only_backend_keeps_the_message_on_the_machine_and_marks_it_s
     assert (message.status, message.provider_message_id) == (SENT, "outbox")
 
 
+def test_the_decoy_hand_over_reaches_a_worker_and_sends_nothing(db, recorded, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.sms_decoy_after_commit()
+    assert len(callbacks) == 1
+    assert recorded == [] and not OutboxMessage.objects.exists()
+
+
 def test_a_broker_that_is_down_does_not_fail_the_caller_and_the_sweep_sends(
     db, recorded, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -16,15 +16,13 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import django
+from _django import django_setup
 
 if TYPE_CHECKING:
     from django.test import Client
 
-ROOT = Path(__file__).resolve().parent.parent
 SLOW_MS = 300
 FULL_COUNT = re.compile(r"SELECT COUNT\(\*\)", re.IGNORECASE)
 
@@ -57,7 +55,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    _django_setup()
+    django_setup()
     _database_prepare(args.pensioners)
     clients = _clients()
     results = [_measure(case, clients[case.who], args.runs) for case in _cases(args.pensioners)]
@@ -71,14 +69,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--pensioners", type=int, default=default, help="synthetic pensioners to have (seeds if fewer)")
     parser.add_argument("--runs", type=int, default=5, help="timed requests per page, after one warm-up")
     return parser.parse_args()
-
-
-def _django_setup() -> None:
-    """The project's base settings with DEBUG off, as production renders pages."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
-    os.environ["DJANGO_DEBUG"] = "false"
-    django.setup()
 
 
 def _database_prepare(pensioners: int) -> None:

@@ -26,17 +26,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import django
+from _django import django_setup
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.test import Client
 
-ROOT = Path(__file__).resolve().parent.parent
 CARTABLE = "/admin/enrollment/enrollmentrequest/"
 SLOW_MS = 300
 MAX_QUERIES = 6
@@ -93,7 +91,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    _django_setup()
+    django_setup()
     _database_prepare(args.pensioners, args.requests)
     users = _users()
     cases = _cases(users)
@@ -117,14 +115,6 @@ def _arguments() -> argparse.Namespace:
         at_least = int(os.environ.get("BENCH_PENSIONERS", 1_000_000))
         args.pensioners = max(at_least, math.ceil(args.requests * PENSIONERS_PER_REQUEST))
     return args
-
-
-def _django_setup() -> None:
-    """The project's base settings with DEBUG off, as production renders pages."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
-    os.environ["DJANGO_DEBUG"] = "false"
-    django.setup()
 
 
 def _database_prepare(pensioners: int, requests: int) -> None:

@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import django
+from _django import ROOT, django_setup
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_MB = 250
 USERNAME = "bench_manager"
 
@@ -41,7 +40,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    _django_setup()
+    django_setup()
     cases = _cases(args.rows, args.formats.split(","))
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as media:
@@ -56,14 +55,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FORMAT", "QUERY"), help=argparse.SUPPRESS)
     return parser.parse_args()
-
-
-def _django_setup() -> None:
-    """The project's base settings with DEBUG off (DEBUG keeps every query in memory)."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
-    os.environ["DJANGO_DEBUG"] = "false"
-    django.setup()
 
 
 def _cases(rows: int, formats: list[str]) -> list[tuple[str, str, str, str]]:
@@ -113,7 +104,7 @@ def _child(kind: str, file_format: str, query: str) -> int:
     """One export in this process: prints its outcome as one line of JSON."""
     import resource
 
-    _django_setup()
+    django_setup()
     from django.contrib.auth.models import User
 
     from enrollment.reports.exports import export_job_run

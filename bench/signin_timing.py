@@ -18,11 +18,9 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-import django
+from _django import django_setup
 
-ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/login/"  # portal:login
 WARM_UP = 10
 
@@ -37,7 +35,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    _django_setup()
+    django_setup()
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per issued code
     from django.conf import settings
     from django.core.management import call_command
     from django.test import override_settings
@@ -65,15 +64,6 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=200, help="timed POSTs per national code")
     return parser.parse_args()
-
-
-def _django_setup() -> None:
-    """The project's base settings with DEBUG off, as production answers."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
-    os.environ["DJANGO_DEBUG"] = "false"
-    django.setup()
-    logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per issued code
 
 
 def _national_codes() -> tuple[str, str]:

@@ -25,8 +25,9 @@ from django_q.tasks import async_task
 
 from enrollment.sms.backends import SmsFailure, backend_get
 from enrollment.sms.models import OutboxMessage, OutboxStatus
-from enrollment.sms.sealing import SealBroken, secret_open, secret_seal
-from enrollment.sms.texts import MASK, SECRETS, sms_text, sms_text_reveal
+from enrollment.sms.sealing import SealBroken, secret_seal
+from enrollment.sms.selectors import outbox_text_revealed
+from enrollment.sms.texts import MASK, SECRETS, sms_text
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def _text_for_the_phone(message: OutboxMessage) -> str:
         return message.text
     if not message.secret:
         raise SealBroken("erased")
-    return sms_text_reveal(message.text, secret_open(message.secret, mobile=message.mobile, template=message.template))
+    return outbox_text_revealed(message)
 
 
 def _attempt_failed(message: OutboxMessage, mine: QuerySet[OutboxMessage], *, reason: str, now: dt.datetime) -> str:

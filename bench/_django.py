@@ -13,6 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ["DJANGO_DEBUG"] = "false"
     django.setup()

@@ -176,7 +176,7 @@ def _measure(case: Case, client: "Client", runs: int) -> Result:
 def _full_count(queries: list[dict]) -> str:
     """'table' for a COUNT(*) over a whole table, 'filtered' for one with a WHERE but no LIMIT, else '-'.
 
-    The capped count of portal.admin_tools counts a LIMITed subquery, which this does not flag.
+    The capped count of core.admin_tools counts a LIMITed subquery, which this does not flag.
     """
     kinds = set()
     for query in queries:

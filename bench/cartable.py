@@ -178,8 +178,8 @@ def _offices():
 
 
 def _cases(users: dict[str, BenchUser]) -> list[Case]:
+    from core import jalali
     from enrollment.models import EnrollmentRequest, RequestStatus
-    from portal import jalali
 
     kanoon, branch = _offices()
     requests = EnrollmentRequest.objects.select_related("pensioner").order_by("waiting_since", "id")

@@ -67,7 +67,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _national_codes() -> tuple[str, str]:
-    from enrollment.identity import national_code_check_digit
+    from core.identity import national_code_check_digit
     from enrollment.models import Pensioner
     from fixtures.demo import demo_world_ensure
 

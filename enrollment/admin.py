@@ -5,14 +5,14 @@ from django.db.models import Q
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from core.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
+from core.identity import normalize_national_code
+from core.text import normalize_text, to_persian_digits
 from enrollment import cartable, selectors  # noqa: F401  (cartable registers the request admin)
-from enrollment.identity import normalize_national_code
 from enrollment.models import Branch, County, Dependent, Kanoon, Pensioner, Province
 from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
 from enrollment.reports.models import ExportKind
 from enrollment.resources import PensionerResource
-from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
-from portal.text import normalize_text, to_persian_digits
 
 
 class NormalizedSearchMixin:

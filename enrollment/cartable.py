@@ -12,6 +12,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core import jalali
+from core.admin_tools import (
+    PortalModelAdmin,
+    PortalTabularInline,
+    ReadOnlyAdminMixin,
+    ScopedHistoryAdmin,
+    jalali_column,
+)
+from core.identity import normalize_national_code
+from core.text import normalize_text, to_persian_digits
 from enrollment import roles, selectors, workflow
 from enrollment.cartable_filters import (
     BranchFilter,
@@ -21,19 +31,14 @@ from enrollment.cartable_filters import (
     PersonsFilter,
     RequestTypeFilter,
 )
-from enrollment.identity import normalize_national_code
-from enrollment.models import EnrollmentRequest, RejectionReason, RequestItem, RequestStatus
+from enrollment.models import EnrollmentRequest, RejectionReason, RequestItem
 from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
 from enrollment.reports.models import ExportKind
-from portal import jalali
-from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
-from portal.text import normalize_text, to_persian_digits
 
-S = RequestStatus
 YES_NO = {True: "دارد", False: "ندارد"}
 
 
-class RequestItemInline(PortalTabularInline):
+class RequestItemInline(ReadOnlyAdminMixin, PortalTabularInline):
     """«نمایش درخواست»: every person with before/after and guardianship end date."""
 
     model = RequestItem
@@ -44,12 +49,6 @@ class RequestItemInline(PortalTabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("dependent", "request__pensioner")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="نام و نام خانوادگی")
     def person_name(self, item: RequestItem) -> str:
@@ -83,7 +82,7 @@ class RejectForm:
 
 
 @admin.register(EnrollmentRequest)
-class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
+class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
     list_display = [
         "tracking",
         "pensioner_name",
@@ -163,15 +162,6 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
             return queryset.filter(pensioner__last_name__startswith=term), False
         return super().get_search_results(request, queryset, term)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_kanoon_permission(self, request) -> bool:
         return request.user.has_perm(roles.KANOON_ACTIONS)
 
@@ -197,9 +187,9 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
 
     def _default_queue(self, request) -> str | None:
         if self.has_kanoon_permission(request):
-            return S.KANOON_REVIEW
+            return workflow.queue_of(workflow.KANOON)
         if self.has_branch_permission(request):
-            return S.BRANCH_REVIEW
+            return workflow.queue_of(workflow.BRANCH)
         return None
 
     # -- columns -----------------------------------------------------------------------------------
@@ -226,7 +216,7 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
 
     @admin.display(description="شعبه رسیدگی‌کننده")
     def branch_line(self, obj: EnrollmentRequest) -> str:
-        if obj.pensioner.paying_branch_id != obj.branch_id:
+        if workflow.move_open("branch_transfer", obj):
             return format_html(
                 '{} <strong class="text-danger">— شعبه پرداخت‌کننده مستمری اکنون «{}» است: '
                 "«تغییر شعبه بیمه‌پردازی» لازم است.</strong>",
@@ -243,7 +233,7 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
         if obj.withdraw_count:
             parts.append(f"{to_persian_digits(obj.withdraw_count)} انصراف")
         flag = ""
-        if obj.status == S.BRANCH_REVIEW and obj.pensioner.paying_branch_id != obj.branch_id:
+        if workflow.move_open("branch_transfer", obj):
             flag = format_html(
                 ' <span class="badge text-bg-danger" title="{}">تغییر شعبه</span>', "شعبه پرداخت‌کننده تغییر کرده است"
             )
@@ -251,7 +241,10 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
 
     @admin.display(description="مدت انتظار", ordering="waiting_since")
     def waiting(self, obj: EnrollmentRequest) -> str:
-        target = {S.KANOON_REVIEW: obj.period.kanoon_target_days, S.BRANCH_REVIEW: obj.period.branch_target_days}
+        target = {
+            workflow.queue_of(workflow.KANOON): obj.period.kanoon_target_days,
+            workflow.queue_of(workflow.BRANCH): obj.period.branch_target_days,
+        }
         if obj.status not in target or obj.waiting_since is None:
             return "-"
         days = jalali.working_days_between(obj.waiting_since, timezone.now())
@@ -387,10 +380,6 @@ class CartableAdmin(ScopedExportMixin, ScopedHistoryAdmin, PortalModelAdmin):
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def _moves_for(self, request, obj: EnrollmentRequest) -> list[str]:
-        moves = []
-        if obj.status == S.KANOON_REVIEW and self.has_kanoon_permission(request):
-            moves = ["claim", "kanoon_approve", "kanoon_reject"]
-        elif obj.status == S.BRANCH_REVIEW and self.has_branch_permission(request):
-            changed = obj.pensioner.paying_branch_id != obj.branch_id
-            moves = ["claim", "branch_transfer"] if changed else ["claim", "branch_accept", "branch_reject"]
-        return moves
+        """The buttons of the request page, as the workflow offers them to this user (and the claim with them)."""
+        moves = [move.name for move in workflow.moves_available(obj, user=request.user)]
+        return ["claim", *moves] if moves else []

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import F
 from django.utils import timezone
 
+from core import jalali
 from enrollment import selectors
-from portal import jalali
 
 
 class JalaliDateRangeFilter(admin.ListFilter):

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import jalali
 from enrollment import workflow
 from enrollment.models import Dependent, EnrollmentRequest, Kanoon, Operation, Pensioner, RequestItem, RequestStatus
 from enrollment.models.registry import age_on
-from enrollment.payroll import rates_for_person
 from enrollment.rules import PersonChoice, rules_violations
 from enrollment.workflow import MoveRefused
 from policies.models import ContractPeriod, PremiumRate, Relation, TermsVersion
-from policies.selectors import period_accepting_submissions, terms_current
-from portal import jalali
+from policies.selectors import period_accepting_submissions, rates_for_person, terms_current
+from policies.services import terms_version_lock
 
 SELF = "self"
 
@@ -145,7 +145,7 @@ def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
         raise MoveRefused(problem)
     period = period_accepting_submissions()
     open_request = EnrollmentRequest.objects.filter(
-        pensioner=pensioner, period=period, status__in=[RequestStatus.KANOON_REVIEW, RequestStatus.BRANCH_REVIEW]
+        pensioner=pensioner, period=period, status__in=workflow.IN_REVIEW
     ).first()
     if open_request:
         raise MoveRefused(
@@ -173,6 +173,7 @@ def draft_terms_accept(*, draft: EnrollmentRequest, terms: TermsVersion) -> None
     draft.terms_accepted_at = timezone.now()
     draft._change_reason = f"پذیرش شرایط قرارداد (نسخه {terms.version})"
     draft.save(update_fields=["terms_version", "terms_accepted_at", "updated_at"])
+    terms_version_lock(terms)
 
 
 def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -> list[str]:

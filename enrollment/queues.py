@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min
 
-from enrollment import roles, selectors
-from enrollment.models import Branch, EnrollmentRequest, Kanoon, RequestStatus
+from enrollment import roles, selectors, workflow
+from enrollment.models import Branch, EnrollmentRequest, Kanoon
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,9 @@ def queues_of(user: AbstractBaseUser) -> list[Queue]:
     scope = selectors.scope_of(user)
     queues = []
     if user.has_perm(roles.KANOON_ACTIONS):
-        queues += _queues(Kanoon, scope.kanoon_ids, "kanoon", RequestStatus.KANOON_REVIEW)
+        queues += _queues(Kanoon, scope.kanoon_ids, "kanoon", workflow.queue_of(workflow.KANOON))
     if user.has_perm(roles.BRANCH_ACTIONS):
-        queues += _queues(Branch, scope.branch_ids, "branch", RequestStatus.BRANCH_REVIEW)
+        queues += _queues(Branch, scope.branch_ids, "branch", workflow.queue_of(workflow.BRANCH))
     return queues
 
 

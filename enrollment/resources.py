@@ -13,10 +13,9 @@ from import_export import resources
 from import_export.fields import Field
 from tablib import Dataset
 
-from enrollment.identity import normalize_mobile
-from enrollment.models import Branch, County, Gender, Pensioner
-from enrollment.selectors import Scope
-from enrollment.widgets import (
+from core.identity import normalize_mobile
+from core.text import normalize_digits_only, normalize_text, to_persian_digits
+from core.widgets import (
     ChoiceWidget,
     CodeLookupWidget,
     JalaliDateWidget,
@@ -24,7 +23,8 @@ from enrollment.widgets import (
     NormalizedTextWidget,
     YesNoWidget,
 )
-from portal.text import normalize_digits_only, normalize_text, to_persian_digits
+from enrollment.models import Branch, County, Gender, Pensioner
+from enrollment.selectors import Scope
 
 IMPORT_REASON = "ورود از فایل سامانه متمرکز مستمری"
 # Existing pensioners and pension numbers are read this many rows of the file at a time.
@@ -204,7 +204,7 @@ class PensionerResource(resources.ModelResource):
                 )
 
     def validate_instance(self, instance: Pensioner, import_validation_errors=None, validate_unique=True) -> None:
-        """The model's own validation (Persian messages of enrollment.identity), shown under Persian headers.
+        """The model's own validation (Persian messages of core.identity), shown under Persian headers.
 
         Uniqueness is already settled without a query per row: the national code by the lookup of existing
         pensioners and the duplicate check, the pension number by `_conflicts`; branch and county by the

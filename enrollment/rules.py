@@ -6,8 +6,8 @@ violation names the person and the rule in Persian.
 
 from dataclasses import dataclass
 
+from core.text import to_persian_digits
 from policies.models import ContractPeriod, Relation, WithdrawalPolicy
-from portal.text import to_persian_digits
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,14 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 
-from enrollment.models import EnrollmentRequest
+from core import jalali
+from core.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
+from core.forms import JalaliDateTimeField
+from core.text import to_persian_digits
+from enrollment.deductions.rollover import rollover_check
+from enrollment.deductions.tasks import period_rollover_queue
 from policies import services
 from policies.models import (
     CHARGE_FIELDS,
@@ -24,13 +28,8 @@ from policies.models import (
     PremiumRate,
     TermsVersion,
 )
-from policies.rollover import rollover_check
 from policies.selectors import period_previous
-from policies.tasks import period_rollover_queue
-from portal import jalali
-from portal.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
-from portal.forms import JalaliDateTimeField
-from portal.text import to_persian_digits
+from portal import announcements
 
 
 def _locks(period: ContractPeriod | None) -> tuple[str | None, str | None]:
@@ -45,6 +44,12 @@ def _locks(period: ContractPeriod | None) -> tuple[str | None, str | None]:
 
 def _charges_locked(period: ContractPeriod | None) -> str | None:
     return _locks(period)[1]
+
+
+def _admin_edit_reason(form) -> str:
+    """The history reason of an edit in the admin: which fields changed, by their labels."""
+    labels = "، ".join(str(form.fields[name].label) for name in form.changed_data if name in form.fields)
+    return f"ویرایش در کارتابل: {labels}"
 
 
 class AcceptedTermsForm(forms.ModelForm):
@@ -66,12 +71,7 @@ class TermsVersionInline(PortalTabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         accepted = frozenset()
         if obj is not None and obj.pk:
-            # One EXISTS per version (a few a period), on the requests' terms_version index.
-            accepted = frozenset(
-                obj.terms.filter(Exists(EnrollmentRequest.objects.filter(terms_version=OuterRef("pk")))).values_list(
-                    "pk", flat=True
-                )
-            )
+            accepted = frozenset(obj.terms.filter(accepted_at__isnull=False).values_list("pk", flat=True))
         kwargs["form"] = type("AcceptedTermsForm", (AcceptedTermsForm,), {"accepted_ids": accepted})
         return super().get_formset(request, obj, **kwargs)
 
@@ -116,17 +116,7 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
         ("پوشش و مهلت", {"fields": ["coverage_start", "coverage_end", "window_opens_at", "window_closes_at"]}),
         (
             "قواعد ثبت‌نام این دوره",
-            {
-                "fields": [
-                    "main_required_for_dependents",
-                    "spouse_with_main",
-                    "children_all_or_nothing",
-                    "parents_all_or_nothing",
-                    "child_max_age",
-                    "parent_max_age",
-                    "withdrawal_policy",
-                ]
-            },
+            {"fields": list(RULE_FIELDS)},
         ),
         ("مهلت رسیدگی", {"fields": ["kanoon_target_days", "branch_target_days"]}),
     ]
@@ -149,6 +139,13 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not _charges_locked(obj)
+
+    def save_model(self, request, obj, form, change):
+        """An edit goes through the guarded service (row lock, frozen fields refused, history reason)."""
+        if not change or not form.changed_data:
+            return super().save_model(request, obj, form, change)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.period_update(period=obj, by=request.user, changes=changes, reason=_admin_edit_reason(form))
 
     # -- actions: one service call per period, one line of report per period ----------------------
 
@@ -228,7 +225,7 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
         self._each(
             request,
             queryset,
-            lambda p: services.period_announce(period=p, by=request.user),
+            lambda p: announcements.period_announce(period=p, by=request.user),
             lambda p, note: f"پیش‌نویس اطلاعیه «{note.title}» ساخته شد؛ روابط عمومی پس از بازبینی آن را منتشر می‌کند.",
         )
 
@@ -275,3 +272,10 @@ class PremiumRateAdmin(ScopedHistoryAdmin, PortalModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and _charges_locked(obj.period))
+
+    def save_model(self, request, obj, form, change):
+        """An edit goes through the guarded service (frozen rates refused, history reason)."""
+        if not change or not form.changed_data:
+            return super().save_model(request, obj, form, change)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.premium_rate_update(rate=obj, by=request.user, changes=changes, reason=_admin_edit_reason(form))

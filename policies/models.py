@@ -50,6 +50,22 @@ LOCKED_BY_REQUESTS = "این دوره درخواست پذیرفته‌شده د�
 LOCKED_BY_DEDUCTIONS = "برای این دوره سند کسر حق بیمه صادر شده است؛ برای تغییر، دوره جدید بسازید."
 TERMS_LOCKED = "این نسخه از شرایط را مستمری‌بگیران پذیرفته‌اند و قابل تغییر یا حذف نیست؛ نسخه جدید بسازید."
 
+# The stamps of what froze a period or a terms version. Written once, by the services that lock them
+# (policies.services.*_lock, called on submission, terms acceptance and deduction documents), never by
+# a form: a save of a copy loaded before the stamp leaves the stored stamp as it is.
+PERIOD_STAMPS = ("contract_locked_at", "charges_locked_at")
+TERMS_STAMPS = ("accepted_at",)
+
+
+def _save_keeping(instance: models.Model, stamps: tuple[str, ...], args, kwargs) -> None:
+    """Saves an existing row without its lock stamps (see PERIOD_STAMPS)."""
+    if not instance._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+        kwargs["update_fields"] = [
+            field.attname
+            for field in instance._meta.concrete_fields
+            if not field.primary_key and field.name not in stamps
+        ]
+
 
 def _changed_fields(instance: models.Model, names: tuple[str, ...]) -> list[str]:
     """The fields among `names` whose value differs from the stored row (none for an unsaved object)."""
@@ -88,6 +104,12 @@ class ContractPeriod(models.Model):
     )
     kanoon_target_days = models.PositiveSmallIntegerField("مهلت رسیدگی کانون (روز کاری)", default=3)
     branch_target_days = models.PositiveSmallIntegerField("مهلت رسیدگی شعبه (روز کاری)", default=5)
+    contract_locked_at = models.DateTimeField(
+        "قواعد و نرخ‌ها ثابت از", null=True, blank=True, editable=False, help_text="نخستین درخواست ثبت‌شده دوره"
+    )
+    charges_locked_at = models.DateTimeField(
+        "نرخ‌ها و پوشش ثابت از", null=True, blank=True, editable=False, help_text="نخستین سند کسر حق بیمه دوره"
+    )
 
     created_at = models.DateTimeField("ایجاد", auto_now_add=True)
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
@@ -104,6 +126,10 @@ class ContractPeriod(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        _save_keeping(self, PERIOD_STAMPS, args, kwargs)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -131,25 +157,25 @@ class ContractPeriod(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _stored_stamps(self) -> dict:
+        """The lock stamps as stored now (not as this copy last saw them); empty for an unsaved period."""
+        if self.pk is None:
+            return {}
+        return ContractPeriod.objects.filter(pk=self.pk).values(*PERIOD_STAMPS).first() or {}
+
     def contract_locked_reason(self) -> str | None:
         """Why this period's rules, coverage and rates may no longer change, or None while they may:
-        submitted requests accepted them (a draft has submitted nothing). A change needs a new terms
+        a submitted request accepted them (a draft has submitted nothing). A change needs a new terms
         version or a new period."""
-        if self.pk is None:
-            return None
-        from enrollment.models import RequestStatus  # enrollment depends on policies, not the reverse
-
-        if self.requests.exclude(status=RequestStatus.DRAFT).exists():
-            return LOCKED_BY_REQUESTS
-        return None
+        return LOCKED_BY_REQUESTS if self._stored_stamps().get("contract_locked_at") else None
 
     def charges_locked_reason(self) -> str | None:
         """Why this period's coverage and rates may no longer change, or None: requests accepted them,
         or deduction documents charge them."""
-        locked = self.contract_locked_reason()
-        if locked or self.pk is None:
-            return locked
-        return LOCKED_BY_DEDUCTIONS if self.deductiondocument_set.exists() else None
+        stamps = self._stored_stamps()
+        if stamps.get("contract_locked_at"):
+            return LOCKED_BY_REQUESTS
+        return LOCKED_BY_DEDUCTIONS if stamps.get("charges_locked_at") else None
 
     def accepts_submissions(self, at: dt.datetime | None = None) -> bool:
         """True while this is the active period and `at` (default now) lies inside its window."""
@@ -164,6 +190,9 @@ class TermsVersion(models.Model):
     version = models.PositiveIntegerField("نسخه")
     text = models.TextField("متن شرایط و توضیحات")
     published_at = models.DateTimeField("تاریخ انتشار", default=timezone.now)
+    accepted_at = models.DateTimeField(
+        "نخستین پذیرش", null=True, blank=True, editable=False, help_text="نخستین مستمری‌بگیری که این متن را پذیرفت"
+    )
 
     class Meta:
         verbose_name = "نسخه شرایط قرارداد"
@@ -174,13 +203,17 @@ class TermsVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.period} - نسخه {self.version}"
 
+    def save(self, *args, **kwargs) -> None:
+        _save_keeping(self, TERMS_STAMPS, args, kwargs)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if _changed_fields(self, TERMS_FIELDS) and self.is_accepted():
             raise ValidationError(TERMS_LOCKED)
 
     def is_accepted(self) -> bool:
-        """A request (even a draft past step 1) records this version as the text its pensioner accepted."""
-        return self.pk is not None and self.enrollmentrequest_set.exists()
+        """A pensioner (even one whose draft went no further than step 1) accepted this version."""
+        return self.pk is not None and TermsVersion.objects.filter(pk=self.pk, accepted_at__isnull=False).exists()
 
 
 class PremiumRate(models.Model):
@@ -231,7 +264,7 @@ class PremiumRate(models.Model):
         if stored is None or all(getattr(self, name) == stored[name] for name in stored):
             return None
         for period_id in {stored["period_id"], self.period_id}:
-            locked = ContractPeriod(pk=period_id).charges_locked_reason()
+            locked = ContractPeriod(pk=period_id).charges_locked_reason()  # reads the stored stamps
             if locked:
                 return locked
         return None

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from policies.models import ContractPeriod, TermsVersion
+from policies.models import ContractPeriod, PremiumRate, TermsVersion
 
 
 def period_active() -> ContractPeriod | None:
@@ -26,3 +26,15 @@ def terms_current(*, period: ContractPeriod) -> TermsVersion | None:
 def period_previous(*, period: ContractPeriod) -> ContractPeriod | None:
     """The period whose coverage ended last before `period`'s began: whose insured it carries on."""
     return ContractPeriod.objects.filter(coverage_end__lt=period.coverage_start).order_by("-coverage_end").first()
+
+
+# --- Premium-rate lookups over a period's rates, loaded once by the caller ------------------------------
+
+
+def rate_for(rates: list[PremiumRate], *, kind: str, relation: str, age: int) -> PremiumRate | None:
+    return next((r for r in rates if r.kind == kind and r.relation == relation and r.covers_age(age)), None)
+
+
+def rates_for_person(rates: list[PremiumRate], *, relation: str, age: int) -> list[PremiumRate]:
+    """The rate of each kind of insurance (health, life) the period sets for this relation and age."""
+    return [r for r in rates if r.relation == relation and r.covers_age(age)]

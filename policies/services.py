@@ -1,5 +1,6 @@
 """Everything that changes a contract period (directive point 15): the next period made from the current
-one, activation, closing the window, the announcement draft, and guarded edits of rules and rates.
+one, activation, closing the window, and guarded edits of rules and rates (the announcement of a
+window is portal.announcements).
 
 Each function is keyword-only, runs in one transaction and writes simple-history rows with the acting
 user and a Persian reason. A refusal raises ValidationError with a Persian message and changes nothing.
@@ -10,7 +11,7 @@ is then a new terms version (`terms_version_add`) or a new period.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import jdatetime
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,10 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from core import jalali
 from policies.models import RATE_FIELDS, RULE_FIELDS, ContractPeriod, PremiumRate, TermsVersion
-from policies.selectors import period_previous, terms_current
-from portal import jalali
-from portal.models import Announcement
+from policies.selectors import terms_current
 
 # What the next period inherits; managers then edit its rates and rules before its window opens. The
 # directive reference is left empty: each period has a directive of its own.
@@ -116,42 +116,32 @@ def period_close(*, period: ContractPeriod, by: AbstractBaseUser | None) -> Cont
     return period
 
 
-@transaction.atomic
-def period_announce(*, period: ContractPeriod, by: AbstractBaseUser | None) -> Announcement:
-    """An unpublished announcement of the period's window for public-relations staff to review and publish."""
-    period = ContractPeriod.objects.get(pk=period.pk)  # the window as stored, not as the caller last saw it
-    now = timezone.now()
-    if period.window_closes_at <= now:
-        raise ValidationError(f"مهلت ثبت درخواست دوره «{period.title}» به پایان رسیده است؛ اطلاعیه‌ای ساخته نشد.")
-    return Announcement.objects.create(
-        title=f"ثبت‌نام و انصراف بیمه تکمیلی: {period.title}"[:200],
-        body=announcement_text(period),
-        publish_from=now,
-        publish_until=period.window_closes_at,
-        is_published=False,
-        created_by=by,
+# --- Locks: stamped once by what freezes a period or a terms version ---------------------------------
+
+
+def period_contract_lock(period: ContractPeriod) -> None:
+    """A request of the period was submitted: its rules, coverage and rates are frozen from now on.
+    Free once stamped when `period` was loaded after the stamp (the workflow loads it with the request)."""
+    if period.contract_locked_at is None:
+        now = timezone.now()
+        ContractPeriod.objects.filter(pk=period.pk, contract_locked_at__isnull=True).update(contract_locked_at=now)
+        period.contract_locked_at = now  # this copy need not ask again
+
+
+def period_charges_lock(period_ids: Iterable[int]) -> None:
+    """Deduction documents charge these periods' rates (or a rollover is about to): their coverage and
+    rates are frozen. One UPDATE, which changes nothing for a period already stamped."""
+    ContractPeriod.objects.filter(pk__in=set(period_ids), charges_locked_at__isnull=True).update(
+        charges_locked_at=timezone.now()
     )
 
 
-def announcement_text(period: ContractPeriod) -> str:
-    paragraphs = [
-        f"ثبت‌نام و انصراف غیرحضوری بیمه تکمیلی درمان و بیمه عمر مستمری‌بگیران و افراد تبعی آنان برای «{period.title}» "
-        f"از {jalali.format_datetime(period.window_opens_at)} تا {jalali.format_datetime(period.window_closes_at)} "
-        "در همین درگاه انجام می‌شود.",
-        f"این قرارداد از {jalali.format_long_date(period.coverage_start)} "
-        f"تا {jalali.format_long_date(period.coverage_end)} با {period.insurer} برقرار است "
-        "و حق بیمه به صورت ماهانه از مستمری کسر می‌شود.",
-    ]
-    if period_previous(period=period):
-        paragraphs.append(
-            "کسانی که در دوره قبل عضو بوده‌اند لازم نیست درخواست جدید ثبت کنند؛ عضویت آنان ادامه می‌یابد و حق بیمه "
-            "با نرخ دوره جدید کسر می‌شود. برای انصراف یا ثبت‌نام افراد دیگر خانواده در مهلت بالا اقدام کنید."
-        )
-    paragraphs.append(
-        "برای ورود، کد ملی خود را وارد کنید تا کد یک‌بارمصرف به شماره همراه ثبت‌شده در پرونده مستمری پیامک شود؛ "
-        "سپس «مستمری‌بگیران - بیمه تکمیلی درمان و عمر مستمری‌بگیران و افراد تبعی» را انتخاب کنید."
-    )
-    return "\n\n".join(paragraphs)
+def terms_version_lock(terms: TermsVersion) -> None:
+    """A pensioner accepted this text in step 1: it is never edited from now on."""
+    if terms.accepted_at is None:
+        now = timezone.now()
+        TermsVersion.objects.filter(pk=terms.pk, accepted_at__isnull=True).update(accepted_at=now)
+        terms.accepted_at = now
 
 
 # --- Guarded edits, for every code path other than the admin forms (which run the same model checks) --

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from portal.admin_tools import PortalModelAdmin, jalali_column
+from core.admin_tools import PortalModelAdmin, jalali_column
 from portal.models import Announcement
 
 

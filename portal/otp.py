@@ -29,12 +29,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from core import jalali
+from core.ratelimit import limit_hit
+from core.text import normalize_digits_only, to_persian_digits
 from enrollment.models import Pensioner
 from enrollment.sms.services import sms_decoy_after_commit, sms_queue
-from portal import jalali
 from portal.models import LoginCode
-from portal.ratelimit import limit_hit
-from portal.text import normalize_digits_only, to_persian_digits
 
 CODE_SENT = "اگر کد ملی در سامانه ثبت باشد، کد تایید به شماره همراه ثبت‌شده پیامک شد."
 _DECOY_PREFIXES = ("0912", "0913", "0915", "0919", "0935", "0936", "0937", "0938", "0939", "0901", "0990")

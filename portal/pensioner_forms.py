@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from enrollment.identity import normalize_national_code, validate_national_code
-from portal.text import normalize_digits_only
+from core.identity import normalize_national_code, validate_national_code
+from core.text import normalize_digits_only
 
 
 class NationalCodeForm(forms.Form):

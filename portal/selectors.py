@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
+from enrollment import workflow
 from enrollment.models import EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
 from portal.models import Announcement
 
@@ -42,8 +43,10 @@ class RequestCard:
 
 
 def cancel_offered(request: EnrollmentRequest) -> bool:
-    """«لغو درخواست» is offered before any staff action; workflow.request_cancel decides in the end."""
-    return request.status == RequestStatus.KANOON_REVIEW and request.claimed_by_id is None
+    """«لغو درخواست» is offered when the workflow offers it to the request's own pensioner;
+    workflow.request_cancel decides in the end."""
+    moves = workflow.moves_available(request, pensioner=Pensioner(pk=request.pensioner_id))
+    return any(move.name == "cancel" for move in moves)
 
 
 def _reason(record) -> str:

@@ -6,7 +6,7 @@ import itertools
 import factory
 from django.utils import timezone
 
-from enrollment.identity import national_code_check_digit
+from core.identity import national_code_check_digit
 from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province
 from policies.models import ContractPeriod, InsuranceKind, PremiumRate, Relation, TermsVersion
 

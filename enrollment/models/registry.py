@@ -10,7 +10,7 @@ import datetime as dt
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from enrollment.fields import MobileField, NationalCodeField, PersianTextField
+from core.fields import MobileField, NationalCodeField, PersianTextField
 from policies.models import Relation
 
 

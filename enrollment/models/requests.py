@@ -117,10 +117,6 @@ class EnrollmentRequest(models.Model):
     def __str__(self) -> str:
         return f"درخواست {self.tracking_code}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
 
 class RequestItem(models.Model):
     """One person of a request: what they had, what the pensioner chose, what they will have."""

@@ -8,11 +8,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin_tools import PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
+from core.text import format_number, to_persian_digits
 from enrollment.reports import exports, views
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from enrollment.selectors import user_sees_all
-from portal.admin_tools import PortalModelAdmin, jalali_column
-from portal.text import format_number, to_persian_digits
 
 EXPORT_ACTION = "export_list"
 
@@ -72,7 +72,7 @@ class ScopedExportMixin:
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(PortalModelAdmin):
+class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
     """Read-only: one's own exports (managers and auditors: everybody's), with progress and the file."""
 
     list_display = ["kind", "file_format", "status", "progress", "created_at_jalali", "finished_at_jalali", "download"]
@@ -119,15 +119,6 @@ class ExportJobAdmin(PortalModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return exports.may_export_any(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         own = [

@@ -9,7 +9,7 @@ description for screen readers, and the same figures as a table.
 import math
 from dataclasses import dataclass
 
-from portal.text import format_number, to_persian_digits
+from core.text import format_number, to_persian_digits
 
 FONT_SIZE = 12
 VALUES_ON_COLUMNS = 24

@@ -25,14 +25,14 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core import jalali
+from core.text import to_persian_digits
 from enrollment import selectors
 from enrollment.models import RequestItem, RequestStatus
 from enrollment.reports.charts import Chart, Datum, horizontal_bars, vertical_bars
 from enrollment.reports.reconciliation import FindingKind, reconciliation_counts
 from policies.models import ContractPeriod
 from policies.selectors import period_active
-from portal import jalali
-from portal.text import to_persian_digits
 
 DASHBOARD_SECONDS = 60
 RECONCILIATION_SECONDS = 600

@@ -2,7 +2,7 @@
 reconciliation findings. Both are wrapped in admin_site.admin_view (staff login, CSRF, no caching)
 and scoped like every admin path: out of scope looks exactly like "does not exist".
 
-Wired in portal/urls.py before the admin's own URLs:
+Wired in config/urls.py before the admin's own URLs:
     path("admin/reports/", include("enrollment.reports.dashboard_views")),
 """
 
@@ -15,9 +15,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import render
 from django.urls import path
 
+from core import jalali
+from core.jalali import JalaliParseError
 from enrollment import selectors
+from enrollment.deductions import monthly
 from enrollment.models import Branch
-from enrollment.reports import monthly
 from enrollment.reports.dashboard import (
     RECONCILIATION_SECONDS,
     ReconciliationSummary,
@@ -27,8 +29,6 @@ from enrollment.reports.dashboard import (
 from enrollment.reports.reconciliation import FINDINGS_PER_CHECK, FindingKind, reconcile, reconciliation_counts
 from policies.models import ContractPeriod
 from policies.selectors import period_active
-from portal import jalali
-from portal.jalali import JalaliParseError
 
 app_name = "reports_dashboard"
 
@@ -45,7 +45,7 @@ class MonthlyListForm(forms.Form):
 
     def clean_month(self):
         try:
-            return monthly.parse_month(self.cleaned_data["month"])
+            return jalali.parse_month(self.cleaned_data["month"])
         except JalaliParseError as error:
             raise forms.ValidationError(str(error)) from None
 

@@ -12,7 +12,7 @@ Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` over select_related joins 
 time to a scratch file (the csv module; openpyxl's write-only workbook), so memory stays flat however
 many rows there are. Every export, small or large, leaves an ExportJob row: who took what, when.
 
-Every cell goes through portal.spreadsheet on its way out: text that a spreadsheet would run as a formula
+Every cell goes through core.spreadsheet on its way out: text that a spreadsheet would run as a formula
 (a name typed as «=HYPERLINK(...)») is written as text.
 """
 
@@ -41,12 +41,12 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from core import jalali
+from core.spreadsheet import safe_cell, safe_row, xlsx_row
 from enrollment import selectors
 from enrollment.models import EnrollmentRequest, Pensioner, RequestItem
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from enrollment.reports.resources import PensionerRegistryExportResource, RequestItemExportResource
-from portal import jalali
-from portal.spreadsheet import safe_cell, safe_row, xlsx_row
 
 logger = logging.getLogger(__name__)
 

@@ -39,11 +39,11 @@ from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncDate
 
-from enrollment.loans.models import DeductionDocument, DeductionStatus
+from core import jalali
+from core.text import to_persian_digits
+from enrollment.deductions.models import DeductionDocument, DeductionStatus
 from enrollment.models import EnrollmentRequest, Operation, RequestItem, RequestStatus
 from policies.models import ContractPeriod, InsuranceKind, PremiumRate
-from portal import jalali
-from portal.text import to_persian_digits
 
 FINDINGS_PER_CHECK = 500  # the page lists at most this many of each check; counts are exact
 FAR_FUTURE = dt.date(9999, 1, 1)  # the end of an open-ended document, for overlap comparisons

@@ -13,10 +13,10 @@ from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 
+from core import jalali
+from core.widgets import ChoiceWidget, YesNoWidget
 from enrollment.models import Operation, RequestItem, RequestStatus
-from enrollment.widgets import ChoiceWidget, YesNoWidget
 from policies.models import Relation
-from portal import jalali
 
 # Looked up per row: Django's get_FOO_display() rebuilds its choices dict on every call.
 STATUS_LABELS = dict(RequestStatus.choices)
@@ -31,7 +31,7 @@ def _jalali_day(day: dt.date) -> str:
 
 
 def jalali_datetime(value: dt.datetime | None) -> str:
-    """1405/09/04 14:30 in Tehran time, as portal.jalali.format_datetime writes it with Latin digits."""
+    """1405/09/04 14:30 in Tehran time, as core.jalali.format_datetime writes it with Latin digits."""
     if value is None:
         return ""
     local = timezone.localtime(value)

@@ -3,14 +3,14 @@
 from django.contrib import admin, messages
 from django.db.models import Q
 
-from enrollment.identity import normalize_mobile
+from core.admin_tools import PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
+from core.identity import normalize_mobile
+from core.text import normalize_digits_only, to_persian_digits
 from enrollment.models import EnrollmentRequest
 from enrollment.selectors import user_sees_all
 from enrollment.sms.models import OutboxMessage
 from enrollment.sms.services import sms_retry
 from enrollment.sms.texts import LABELS
-from portal.admin_tools import PortalModelAdmin, jalali_column
-from portal.text import normalize_digits_only, to_persian_digits
 
 
 class TemplateListFilter(admin.SimpleListFilter):
@@ -27,7 +27,7 @@ class TemplateListFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(PortalModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
     list_display = [
         "mobile",
         "template_label",
@@ -90,15 +90,6 @@ class OutboxMessageAdmin(PortalModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return user_sees_all(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_resend_permission(self, request) -> bool:
         return user_sees_all(request.user) and request.user.has_perm("sms.change_outboxmessage")

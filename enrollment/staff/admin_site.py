@@ -10,6 +10,7 @@ from enrollment.staff.otp import staff_otp_pending
 
 class StaffAdminSite(AdminSite):
     login_template = "admin/staff/login.html"
+    index_template = "admin/cartable_home.html"  # the user's queues and the reports above the models
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and not staff_otp_pending(request)

@@ -1,6 +1,6 @@
 from django import forms
 
-from portal.text import normalize_digits_only
+from core.text import normalize_digits_only
 
 
 class CodeForm(forms.Form):

@@ -15,12 +15,12 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from portal.ratelimit import client_ip
-from portal.text import to_persian_digits
+from core.ratelimit import client_ip
+from core.text import to_persian_digits
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address the pensioner limits count too (portal.ratelimit.client_ip), if it is an address.
+    """The address the pensioner limits count too (core.ratelimit.client_ip), if it is an address.
 
     axes stores it in an address column, which PostgreSQL refuses to fill with anything else (a
     request made in code has none; a proxy may send garbage): those share the empty address.

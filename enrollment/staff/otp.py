@@ -30,7 +30,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from portal.text import normalize_digits_only
+from core.text import normalize_digits_only
 
 log = logging.getLogger(__name__)
 

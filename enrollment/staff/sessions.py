@@ -15,7 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from portal.text import to_persian_digits
+from core.text import to_persian_digits
 
 LOGIN_AT = "staff.login_at"
 SEEN_AT = "staff.seen_at"

@@ -19,9 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from core.text import to_persian_digits
 from enrollment.staff import otp
 from enrollment.staff.forms import CodeForm
-from portal.text import to_persian_digits
 
 PASSWORD_LOGIN = "staff.password_login"  # set by the admin login form (admin_site.StaffAdminSite.login)
 PENDING_KEY = "staff.otp_pending_key"

@@ -5,11 +5,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.text import to_persian_digits
 from enrollment import workflow
 from enrollment.workflow import MoveRefused
 from portal.pensioner_session import pensioner_required
 from portal.selectors import cancel_offered, request_of, requests_of
-from portal.text import to_persian_digits
 from portal.views.base import render_page
 
 

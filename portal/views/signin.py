@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.ratelimit import client_ip
+from core.text import to_persian_digits
 from enrollment.models import RequestStatus
 from portal import otp
 from portal.pensioner_forms import LoginCodeForm, NationalCodeForm
 from portal.pensioner_session import pensioner_current, pensioner_login, pensioner_logout, session_expired_notice
-from portal.ratelimit import client_ip
-from portal.text import to_persian_digits
 from portal.views.base import render_page
 
 NATIONAL_CODE = "portal.login_national_code"

@@ -12,16 +12,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core import jalali
+from core.text import to_persian_digits
 from enrollment import drafts
+from enrollment.deductions.payroll import deduction_first_month
 from enrollment.models import EnrollmentRequest, Operation, RequestStatus
-from enrollment.payroll import deduction_first_month
 from enrollment.workflow import MoveRefused
 from policies.models import TermsVersion
 from policies.selectors import terms_current
-from portal import jalali
 from portal.pensioner_session import DATA_CONFIRMED, pensioner_required
 from portal.selectors import request_of
-from portal.text import to_persian_digits
 from portal.views.base import render_page
 
 STEPS = [

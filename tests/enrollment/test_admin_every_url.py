@@ -21,16 +21,16 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from core import jalali
+from core.admin_tools import PortalModelAdmin
+from core.text import to_persian_digits
 from enrollment import roles, selectors, workflow
-from enrollment.loans.models import DeductionDocument
+from enrollment.deductions.models import DeductionDocument
 from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from enrollment.sms.models import OutboxMessage
 from policies.models import ContractPeriod, PremiumRate, Relation
-from portal import jalali
-from portal.admin_tools import PortalModelAdmin
 from portal.models import Announcement
-from portal.text import to_persian_digits
 from tests.enrollment.conftest import file_request
 
 ROLES = ["kanoon_tehran", "branch_tehran", "manager_alborz", "pr_staff", "no_office", "auditor", "manager"]

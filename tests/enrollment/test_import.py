@@ -15,8 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from import_export.formats.base_formats import CSV, XLSX
 
+from core.identity import national_code_check_digit
 from enrollment import resources
-from enrollment.identity import national_code_check_digit
 from enrollment.models import Pensioner
 from enrollment.resources import IMPORT_REASON, PensionerResource
 from fixtures.demo import demo_world_ensure

@@ -210,3 +210,49 @@ def test_a_second_request_cannot_be_filed_while_one_is_in_review(submitted_a, pe
     with pytest.raises(MoveRefused) as error:
         file_request(pensioner_a)
     assert submitted_a.tracking_code in error.value.message
+
+
+# --- The workflow asked: what each person may do with a request now --------------------------------
+
+
+def _names(request: EnrollmentRequest, **who) -> list[str]:
+    request.refresh_from_db()
+    return [move.name for move in workflow.moves_available(request, **who)]
+
+
+def test_moves_available_follow_the_table_the_actor_and_the_guards(
+    submitted_a, pensioner_a, kanoon_tehran, kanoon_karaj, branch_tehran
+):
+    assert _names(submitted_a, pensioner=pensioner_a) == ["cancel"]
+    assert _names(submitted_a, user=kanoon_tehran) == ["kanoon_approve", "kanoon_reject"]
+    assert _names(submitted_a, user=kanoon_karaj) == []  # another county's Kanoon
+    assert _names(submitted_a, user=branch_tehran) == []  # not the branch's turn yet
+    workflow.request_claim(request_id=submitted_a.pk, by=kanoon_tehran)
+    assert _names(submitted_a, pensioner=pensioner_a) == []  # picked up: too late to cancel
+    workflow.request_kanoon_approve(request_id=submitted_a.pk, by=kanoon_tehran)
+    assert _names(submitted_a, user=branch_tehran) == ["branch_accept", "branch_reject"]
+    assert workflow.claimable(submitted_a, user=branch_tehran)
+    assert not workflow.claimable(submitted_a, user=kanoon_tehran)
+
+
+def test_a_changed_paying_branch_leaves_only_the_transfer_and_refuses_a_rejection(
+    submitted_a, kanoon_tehran, branch_tehran
+):
+    from enrollment.models import Branch
+
+    workflow.request_kanoon_approve(request_id=submitted_a.pk, by=kanoon_tehran)
+    submitted_a.pensioner.paying_branch = Branch.objects.get(code="1020")
+    submitted_a.pensioner.save()
+    assert _names(submitted_a, user=branch_tehran) == ["branch_transfer"]
+    assert workflow.move_open("branch_transfer", submitted_a) and not workflow.move_open("branch_accept", submitted_a)
+    before = _state(submitted_a)
+    with pytest.raises(MoveRefused) as error:
+        workflow.request_branch_reject(request_id=submitted_a.pk, by=branch_tehran, reason_code="other", note="x")
+    assert "تغییر شعبه بیمه‌پردازی" in error.value.message
+    assert _state(submitted_a) == before
+
+
+def test_the_queues_and_the_review_statuses_come_from_the_table():
+    assert workflow.queue_of(workflow.KANOON) == S.KANOON_REVIEW
+    assert workflow.queue_of(workflow.BRANCH) == S.BRANCH_REVIEW
+    assert set(workflow.IN_REVIEW) == {S.KANOON_REVIEW, S.BRANCH_REVIEW}

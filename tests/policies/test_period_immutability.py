@@ -5,12 +5,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core import jalali
 from enrollment import workflow
 from enrollment.models import RequestStatus
 from policies import services
 from policies.models import LOCKED_BY_DEDUCTIONS, LOCKED_BY_REQUESTS, TERMS_LOCKED, PremiumRate, TermsVersion
 from policies.selectors import terms_current
-from portal import jalali
 from tests.enrollment.conftest import file_request
 
 
@@ -197,3 +197,66 @@ def test_admin_rate_page_of_a_frozen_period_is_read_only_and_cannot_delete(clien
     client.post(url, {"insured_share": "1", "full_premium": "5000001", "sso_subsidy": "5000000"})
     assert PremiumRate.objects.get(pk=rate.pk).insured_share == 7_500_000
     assert client.get(reverse("admin:policies_premiumrate_delete", args=[rate.pk])).status_code == 403
+
+
+# --- The stamps that freeze a period: written by the services that lock it, never undone by a form ----
+
+
+def test_the_first_submission_stamps_the_period_and_a_stale_copy_saved_later_keeps_the_stamp(
+    world, pensioner_a, manager
+):
+    from policies.models import ContractPeriod
+
+    stale = ContractPeriod.objects.get(pk=world.pk)
+    assert stale.contract_locked_at is None
+    file_request(pensioner_a)
+    stale.title = "قرارداد با عنوان دیگر"
+    stale.save()  # as a form loaded before the submission would save it
+    world.refresh_from_db()
+    assert world.title == "قرارداد با عنوان دیگر" and world.contract_locked_at is not None
+    with pytest.raises(ValidationError) as error:
+        services.period_update(period=world, by=manager, changes={"child_max_age": 30}, reason="x")
+    assert LOCKED_BY_REQUESTS in error.value.messages
+
+
+def test_accepting_terms_in_step_one_stamps_the_version(world, pensioner_a):
+    from enrollment import drafts
+
+    terms = terms_current(period=world)
+    assert terms.accepted_at is None and not terms.is_accepted()
+    drafts.draft_terms_accept(draft=drafts.draft_open(pensioner=pensioner_a), terms=terms)
+    terms.refresh_from_db()
+    assert terms.accepted_at is not None and terms.is_accepted()
+
+
+RULE_FLAGS = ("main_required_for_dependents", "spouse_with_main", "children_all_or_nothing", "parents_all_or_nothing")
+
+
+def test_an_edit_in_the_admin_goes_through_the_service_with_a_persian_reason(client, world, manager):
+    client.force_login(manager)
+    url = reverse("admin:policies_contractperiod_change", args=[world.pk])
+    data = {
+        "title": world.title,
+        "insurer": world.insurer,
+        "directive_reference": world.directive_reference,
+        "window_opens_at": "۱۴۰۵/۰۸/۰۱ ۰۸:۰۰",
+        "window_closes_at": "۱۴۰۵/۱۰/۰۱ ۰۸:۰۰",
+        "child_max_age": "24",
+        "parent_max_age": world.parent_max_age or "",
+        "withdrawal_policy": world.withdrawal_policy,
+        **{name: "on" for name in RULE_FLAGS if getattr(world, name)},
+        "kanoon_target_days": "3",
+        "branch_target_days": "5",
+        "terms-TOTAL_FORMS": "0",
+        "terms-INITIAL_FORMS": "0",
+        "rates-TOTAL_FORMS": "0",
+        "rates-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    world.refresh_from_db()
+    assert world.child_max_age == 24
+    record = world.history.order_by("-history_date", "-history_id").first()
+    assert record.history_user == manager
+    assert record.history_change_reason.startswith("ویرایش در کارتابل: ")
+    assert "حداکثر سن فرزند" in record.history_change_reason

@@ -11,6 +11,7 @@ from django.utils import timezone
 from policies import services
 from policies.models import RATE_FIELDS, RULE_FIELDS, ContractPeriod, PremiumRate
 from policies.selectors import period_accepting_submissions, period_active, terms_current
+from portal import announcements
 from portal.models import Announcement
 
 OPENS = dt.datetime(2027, 10, 1, 8, 0, tzinfo=dt.UTC)
@@ -130,7 +131,7 @@ def test_close_is_refused_when_already_closed_or_not_yet_open(world, manager):
 
 def test_announce_makes_an_unpublished_draft_with_the_window_in_jalali(world, manager):
     new = _next(world, manager, window_opens_at=OPENS, window_closes_at=CLOSES)
-    note = services.period_announce(period=new, by=manager)
+    note = announcements.period_announce(period=new, by=manager)
     assert not note.is_published and not Announcement.objects.published().exists()
     assert new.title in note.title and note.created_by == manager
     assert "۱۴۰۶/۰۷/۰۹ ۱۱:۳۰" in note.body  # 1 Oct 2027 08:00 UTC in Tehran
@@ -142,7 +143,7 @@ def test_announce_makes_an_unpublished_draft_with_the_window_in_jalali(world, ma
 def test_announce_after_the_window_is_refused(world, manager):
     services.period_close(period=world, by=manager)
     with pytest.raises(ValidationError):
-        services.period_announce(period=world, by=manager)
+        announcements.period_announce(period=world, by=manager)
     assert not Announcement.objects.exists()
 
 

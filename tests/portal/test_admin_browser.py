@@ -220,7 +220,7 @@ def test_admin_loads_its_css_and_font_from_the_project_and_nothing_from_elsewher
         tab.go(path)
         tab.page.wait_for_load_state("networkidle")
 
-    assert 200 in tab.traffic.statuses_of("/static/portal/css/admin-rtl.css")
-    assert 200 in tab.traffic.statuses_of("/static/portal/fonts/vazirmatn/Vazirmatn-FD-Regular.woff2")
+    assert 200 in tab.traffic.statuses_of("/static/core/css/admin-rtl.css")
+    assert 200 in tab.traffic.statuses_of("/static/core/fonts/vazirmatn/Vazirmatn-FD-Regular.woff2")
     assert tab.traffic.failed() == []
     assert tab.traffic.foreign() == []

@@ -232,11 +232,11 @@ def test_the_second_factor_pages_carry_the_policy_and_no_inline_code(client, wor
 
 
 JAZZMIN_TEMPLATES = Path(jazzmin.__file__).parent / "templates"
-OUR_TEMPLATES = Path(settings.BASE_DIR) / "portal" / "templates"
+OUR_TEMPLATES = Path(settings.BASE_DIR) / "core" / "templates"
 # What the copies leave out: jazzmin's inline scripts (moved to our files) and its optional Google Fonts link
 # (every asset is served by the project; the font is our own Vazirmatn).
 SCRIPT_OR_COMMENT = re.compile(
-    r"{% comment %}.*?{% endcomment %}|<script>.*?</script>|<script src=\"{% static 'portal/js/[^>]*></script>"
+    r"{% comment %}.*?{% endcomment %}|<script>.*?</script>|<script src=\"{% static 'core/js/[^>]*></script>"
     r"|{% if jazzmin_settings.use_google_fonts_cdn %}.*?{% endif %}",
     re.S,
 )

@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
+from core.jalali import format_date
 from enrollment import roles
-from portal.jalali import format_date
 from portal.models import Announcement
 
 MENU_NAME = "مستمری‌بگیران - بیمه تکمیلی درمان و عمر مستمری‌بگیران و افراد تبعی"

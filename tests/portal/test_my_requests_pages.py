@@ -3,10 +3,10 @@
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from core.jalali import format_datetime
 from enrollment import workflow
 from enrollment.models import Operation, RequestStatus
 from enrollment.sms.models import OutboxMessage
-from portal.jalali import format_datetime
 from tests.enrollment.conftest import file_request
 
 REQUESTS = reverse("portal:requests")

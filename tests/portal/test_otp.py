@@ -7,8 +7,9 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from core import jalali
 from enrollment.sms.models import OutboxMessage
-from portal import jalali, otp
+from portal import otp
 from portal.models import LoginCode
 from tests.portal.conftest import latest_code
 

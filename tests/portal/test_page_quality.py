@@ -146,8 +146,8 @@ def test_every_input_has_a_visible_label(pages):
 def test_the_font_is_served_locally_with_a_fallback_and_the_receipt_has_a_print_style():
     with open(finders.find("portal/css/site.css"), encoding="utf-8") as handle:
         css = handle.read()
-    assert "@font-face" in css and 'url("../fonts/vazirmatn/Vazirmatn-Variable.woff2")' in css
-    assert finders.find("portal/fonts/vazirmatn/Vazirmatn-Variable.woff2")
+    assert "@font-face" in css and 'url("../../core/fonts/vazirmatn/Vazirmatn-Variable.woff2")' in css
+    assert finders.find("core/fonts/vazirmatn/Vazirmatn-Variable.woff2")
     assert '"Vazirmatn", Tahoma' in css and "font-display: swap" in css
     assert "@media print" in css and "font-size: 112.5%" in css
 

@@ -17,9 +17,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.text import to_persian_digits
 from enrollment.staff.views import PENDING_KEY
-from portal.text import to_persian_digits
-from tests.portal.test_settings import PRODUCTION_ENV, _manage
+from tests.config.test_settings import PRODUCTION_ENV, _manage
 
 LOGIN = "/admin/login/"
 ADMIN = "/admin/"
@@ -78,7 +78,7 @@ def test_production_settings_require_the_second_factor():
 @pytest.mark.parametrize(("debug", "required"), [("true", "False"), ("false", "True")])
 def test_the_demo_is_exempt_only_while_debug_is_on(debug, required):
     code = "from django.conf import settings; print(settings.STAFF_OTP_REQUIRED)"
-    env = {"DJANGO_SETTINGS_MODULE": "portal.settings.base", "DJANGO_DEBUG": debug}
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DJANGO_DEBUG": debug}
     result = _manage("shell", "--no-imports", "-c", code, env=env)
     assert result.stdout.strip() == required, result.stderr
 

@@ -6,11 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.jalali import format_date
 from enrollment import drafts
 from enrollment.models import Dependent, EnrollmentRequest, Operation, Pensioner, RequestStatus
 from enrollment.sms.models import OutboxMessage
 from policies.models import ContractPeriod, TermsVersion
-from portal.jalali import format_date
 from tests.enrollment.conftest import file_request
 from tests.portal.conftest import sign_in
 

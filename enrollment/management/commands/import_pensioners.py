@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.results import Result
 
+from core.text import to_persian_digits
 from enrollment.resources import PensionerResource
-from portal.text import to_persian_digits
 
 FORMATS = {".csv": CSV, ".xlsx": XLSX}
 

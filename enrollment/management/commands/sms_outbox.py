@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from enrollment.identity import normalize_mobile, validate_mobile
+from core import jalali
+from core.identity import normalize_mobile, validate_mobile
 from enrollment.sms.selectors import outbox_latest, outbox_text_revealed
-from portal import jalali
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ import os
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from core.text import to_persian_digits
 from enrollment.staff.otp import staff_otp_reset
-from portal.text import to_persian_digits
 
 
 class Command(BaseCommand):

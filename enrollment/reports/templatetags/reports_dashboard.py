@@ -1,4 +1,4 @@
-"""{% reports_home %}: the reports part of the admin home (portal/templates/admin/index.html)."""
+"""{% reports_home %}: the reports part of the admin home (enrollment/templates/admin/cartable_home.html)."""
 
 from django import template
 

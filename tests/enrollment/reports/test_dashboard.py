@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.text import format_number
 from enrollment import workflow
 from enrollment.models import EnrollmentRequest, Operation, Pensioner, RequestStatus
 from enrollment.reports.dashboard import STATUS_ORDER, dashboard_charts, dashboard_compute, dashboard_for
 from enrollment.reports.reconciliation import FindingKind
-from portal.text import format_number
 from tests.enrollment.conftest import file_request
 from tests.enrollment.reports.dashboard_data import requests_spread
 

@@ -4,8 +4,8 @@ from the page itself (nothing fetched from elsewhere), and a screenshot is kept 
 import pytest
 from playwright.sync_api import expect
 
+from core.text import format_number
 from enrollment.models import EnrollmentRequest, RequestStatus
-from portal.text import format_number
 from tests.browser import ARTIFACTS_DIR, Traffic, origin_of
 from tests.enrollment.reports.dashboard_data import requests_spread
 

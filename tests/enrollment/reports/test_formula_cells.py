@@ -16,10 +16,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core.spreadsheet import safe_cell
 from enrollment import workflow
 from enrollment.models import Branch, Dependent, EnrollmentRequest, Pensioner
 from enrollment.reports.models import ExportJob, ExportStatus
-from portal.spreadsheet import safe_cell
 from tests.enrollment.conftest import file_request
 from tests.enrollment.reports.export_helpers import CARTABLE, JOBS, REGISTRY, csv_rows, export
 from tests.factories import PensionerFactory

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from enrollment import workflow
-from enrollment.loans.models import DeductionDocument, DeductionStatus
+from enrollment.deductions.models import DeductionDocument, DeductionStatus
 from enrollment.models import Dependent, Operation, Pensioner, RejectionReason
 from enrollment.reports.reconciliation import FindingKind, reconcile, reconciliation_counts
 from policies.models import ContractPeriod, PremiumRate

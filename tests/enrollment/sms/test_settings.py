@@ -1,6 +1,6 @@
 """The SMS settings: the real provider refuses to start without its address and key."""
 
-from tests.portal.test_settings import PRODUCTION_ENV, _manage
+from tests.config.test_settings import PRODUCTION_ENV, _manage
 
 KAVENEGAR = {**PRODUCTION_ENV, "SMS_BACKEND": "enrollment.sms.backends.KavenegarBackend"}
 

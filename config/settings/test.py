@@ -1,0 +1,20 @@
+"""Settings for the test suite: SQLite by default, PostgreSQL when DATABASE_URL is set (as in CI)."""
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+DEMO_PASSWORDS_ALLOWED = True
+SECRET_KEY = "test-only-secret-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["NAME"] = ":memory:"  # noqa: F405
+
+# Staff accounts: tests log staff in with force_login and no second factor; the tests of the second
+# factor turn it on (tests/portal/test_staff_otp.py). axes stays on: its attempts live in the test database.
+STAFF_OTP_REQUIRED = False

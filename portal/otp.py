@@ -30,12 +30,13 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core import jalali
-from core.ratelimit import limit_hit
+from core.ratelimit import LimitsUnavailable, limit_hit
 from core.text import normalize_digits_only, to_persian_digits
 from enrollment.models import Pensioner
 from enrollment.sms.services import sms_decoy_after_commit, sms_queue
 from portal.models import LoginCode
 
+UNAVAILABLE = "ورود به سامانه لحظاتی در دسترس نیست. لطفاً چند دقیقه دیگر دوباره تلاش کنید."
 CODE_SENT = "اگر کد ملی در سامانه ثبت باشد، کد تایید به شماره همراه ثبت‌شده پیامک شد."
 _DECOY_PREFIXES = ("0912", "0913", "0915", "0919", "0935", "0936", "0937", "0938", "0939", "0901", "0990")
 DAY = dt.timedelta(hours=24)
@@ -129,7 +130,11 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
     the commit both hand one send task to the queue (for nobody, one that sends nothing).
     """
     window = settings.LOGIN_CODE_LIMIT_WINDOW_SECONDS
-    if not limit_hit(scope="login-code-ip", key=ip, limit=settings.LOGIN_CODES_PER_IP, window_seconds=window):
+    try:
+        within = limit_hit(scope="login-code-ip", key=ip, limit=settings.LOGIN_CODES_PER_IP, window_seconds=window)
+    except LimitsUnavailable:
+        raise LoginRefused(UNAVAILABLE) from None
+    if not within:
         raise LoginRefused(
             "از این اتصال اینترنت درخواست‌های زیادی برای کد تایید رسیده است. "
             f"لطفاً {_fa(math.ceil(window / 60))} دقیقه دیگر دوباره تلاش کنید."

@@ -34,9 +34,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 
+# The database cache table (`manage.py createcachetable`): the cache itself without Redis, and with Redis
+# the place the sign-in limits are counted while Redis is away (core/ratelimit.py).
+DATABASE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down or stalled costs a request half a second, not a worker's whole timeout.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+        "ratelimit_fallback": DATABASE_CACHE,
+    }
     Q_CLUSTER = {**Q_CLUSTER, "redis": REDIS_URL}  # noqa: F405
     Q_CLUSTER.pop("orm", None)
     # Between an import's dry run and its confirmation the file must be readable from any machine.
@@ -44,7 +55,7 @@ if REDIS_URL:
 else:
     # One cache for every gunicorn worker: sign-in limits, staff scopes and their invalidation must be
     # shared, which per-process memory is not (`manage.py createcachetable` makes the table).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
+    CACHES = {"default": DATABASE_CACHE}
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
 LOGGING = {

@@ -29,9 +29,12 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# `manage.py collectstatic` writes every file under a name with its content's hash (its url() references
+# rewritten to match) and a gzip copy; WhiteNoise (base.py's middleware) serves those names with a one-year
+# Cache-Control, the unhashed originals with a short one. The manifest refuses any name it lacks.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 REDIS_URL = env_str("REDIS_URL")

@@ -69,6 +69,15 @@ if not CLIENT_IP_HEADER:
 # SMS: the real provider needs its address and key; refuse to start rather than fail every message.
 if SMS_BACKEND == "enrollment.sms.backends.KavenegarBackend" and not (SMS_API_URL and SMS_API_KEY):  # noqa: F405
     raise ImproperlyConfigured("SMS_API_URL and SMS_API_KEY must be set for the Kavenegar SMS backend")
+# The default backend, base.py's, sends nothing: messages stay in the outbox, and no pensioner would receive a
+# sign-in code. Only a staging machine runs so, and it must say so.
+SMS_OUTBOX_ONLY_ALLOWED = env_bool("SMS_OUTBOX_ONLY_ALLOWED", False)
+if SMS_BACKEND == "enrollment.sms.backends.OutboxOnlyBackend" and not SMS_OUTBOX_ONLY_ALLOWED:  # noqa: F405
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is enrollment.sms.backends.OutboxOnlyBackend (the default), which sends no SMS: set "
+        "SMS_BACKEND=enrollment.sms.backends.KavenegarBackend with SMS_API_URL and SMS_API_KEY, or, on a staging "
+        "machine whose messages may stay in the outbox, SMS_OUTBOX_ONLY_ALLOWED=true"
+    )
 
 # Staff accounts: every staff member who can act signs in with a second factor (enrollment/staff/otp.py).
 STAFF_OTP_REQUIRED = True

@@ -49,6 +49,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (fonts included) from the app itself, right after the HTTPS redirect and HSTS: a static
+    # request is answered here. production.py's storage gives the files hashed names, which WhiteNoise
+    # serves compressed and cached for a year.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -29,9 +29,12 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# `manage.py collectstatic` writes every file under a name with its content's hash (its url() references
+# rewritten to match) and a gzip copy; WhiteNoise (base.py's middleware) serves those names with a one-year
+# Cache-Control, the unhashed originals with a short one. The manifest refuses any name it lacks.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # The database cache table (`manage.py createcachetable`): the cache itself without Redis, and with Redis
@@ -77,6 +80,15 @@ if not CLIENT_IP_HEADER:
 # SMS: the real provider needs its address and key; refuse to start rather than fail every message.
 if SMS_BACKEND == "enrollment.sms.backends.KavenegarBackend" and not (SMS_API_URL and SMS_API_KEY):  # noqa: F405
     raise ImproperlyConfigured("SMS_API_URL and SMS_API_KEY must be set for the Kavenegar SMS backend")
+# The default backend, base.py's, sends nothing: messages stay in the outbox, and no pensioner would receive a
+# sign-in code. Only a staging machine runs so, and it must say so.
+SMS_OUTBOX_ONLY_ALLOWED = env_bool("SMS_OUTBOX_ONLY_ALLOWED", False)
+if SMS_BACKEND == "enrollment.sms.backends.OutboxOnlyBackend" and not SMS_OUTBOX_ONLY_ALLOWED:  # noqa: F405
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is enrollment.sms.backends.OutboxOnlyBackend (the default), which sends no SMS: set "
+        "SMS_BACKEND=enrollment.sms.backends.KavenegarBackend with SMS_API_URL and SMS_API_KEY, or, on a staging "
+        "machine whose messages may stay in the outbox, SMS_OUTBOX_ONLY_ALLOWED=true"
+    )
 
 # Staff accounts: every staff member who can act signs in with a second factor (enrollment/staff/otp.py).
 STAFF_OTP_REQUIRED = True

@@ -12,11 +12,14 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "DJANGO_ALLOWED_HOSTS": "bimeh.example.ir",
     "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
+    "SMS_BACKEND": "enrollment.sms.backends.KavenegarBackend",
+    "SMS_API_URL": "https://api.kavenegar.com/v1",
+    "SMS_API_KEY": "k" * 20,
 }
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "SMS_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test worker lint format bench clean
+.PHONY: demo test worker lint format bench clean prod-local smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The production stack on this machine (Debian's PostgreSQL and Redis, gunicorn, qcluster): see deploy/.
+prod-local: $(STAMP)
+	deploy/prod-local.sh run
+
+# The same stack started in the background, the smoke suite through HTTP against it, then stopped.
+smoke: $(STAMP)
+	deploy/prod-local.sh start \
+	  && SMOKE_ENV_FILE=$${PROD_LOCAL_DIR:-/tmp/sso-prod-local}/stack.env $(BIN)/pytest tests/smoke -p no:cacheprovider; \
+	status=$$?; deploy/prod-local.sh stop; exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from enrollment import metrics
 from portal.views import my_requests, public, signin, wizard
 
 admin.site.site_header = "بیمه تکمیلی مستمری‌بگیران"
@@ -27,6 +28,7 @@ public_pages = [
 ]
 
 urlpatterns = [
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/reports/", include("enrollment.reports.dashboard_views")),
     path("admin/", admin.site.urls),
     path("", include((public_pages, "portal"))),

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "django_q",
+    "django_prometheus",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first and last: the whole request's latency
+    "core.request_log.RequestLogMiddleware",  # a request id, and one log line per request (production: JSON)
     "django.middleware.security.SecurityMiddleware",
     # Static files (fonts included) from the app itself, right after the HTTPS redirect and HSTS: a static
     # request is answered here. production.py's storage gives the files hashed names, which WhiteNoise
@@ -64,7 +67,8 @@ MIDDLEWARE = [
     "enrollment.staff.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
+    "axes.middleware.AxesMiddleware",  # turns a lockout into its page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,6 +177,15 @@ LOGIN_CODE_FAILURES_PER_DAY = 100  # wrong codes per national code in 24 hours (
 LOGIN_CODES_PER_IP = env_int("LOGIN_CODES_PER_IP", 30)  # per window; a Kanoon office may share one address
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "REMOTE_ADDR")  # e.g. HTTP_X_FORWARDED_FOR behind the proxy
 CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"  # an expired form says so in Persian
+
+# --- Visibility -------------------------------------------------------------------------------------
+# The session key of the signed-in pensioner (portal/pensioner_session.py): request log lines name them by id.
+LOG_SESSION_SUBJECT_KEY = "portal.pensioner_id"
+# /metrics (enrollment/metrics.py) answers these addresses (IPs or networks, as CLIENT_IP_HEADER reads the
+# client) or `Authorization: Bearer METRICS_TOKEN`; nobody else. The demo lets this machine scrape it.
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 15)
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------------------------
 # On every response: the pensioner pages, the admin, the error pages. Everything loads from this host

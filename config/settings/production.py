@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 from config.settings.env import env_bool, env_int, env_list, env_str
+from core.request_log import JSON_LOG_FORMATTER
 
 DEBUG = False
 DEMO_PASSWORDS_ALLOWED = False
@@ -61,10 +62,14 @@ else:
     CACHES = {"default": DATABASE_CACHE}
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
+# JSON lines on stderr, one object a record: time, level, logger, message, and the request's id, path, user
+# or pensioner id (core/request_log.py); `portal.request` writes one line per request with status and duration.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "core.request_log.RequestContextFilter"}},
+    "formatters": {"json": JSON_LOG_FORMATTER},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
 
@@ -81,14 +86,19 @@ if not CLIENT_IP_HEADER:
 if SMS_BACKEND == "enrollment.sms.backends.KavenegarBackend" and not (SMS_API_URL and SMS_API_KEY):  # noqa: F405
     raise ImproperlyConfigured("SMS_API_URL and SMS_API_KEY must be set for the Kavenegar SMS backend")
 # The default backend, base.py's, sends nothing: messages stay in the outbox, and no pensioner would receive a
-# sign-in code. Only a staging machine runs so, and it must say so.
+# sign-in code; the console backend only prints them (codes included) to the worker's log. Only a staging machine
+# runs so, and it must say so.
 SMS_OUTBOX_ONLY_ALLOWED = env_bool("SMS_OUTBOX_ONLY_ALLOWED", False)
-if SMS_BACKEND == "enrollment.sms.backends.OutboxOnlyBackend" and not SMS_OUTBOX_ONLY_ALLOWED:  # noqa: F405
+SENDS_NOTHING = ("enrollment.sms.backends.OutboxOnlyBackend", "enrollment.sms.backends.ConsoleBackend")
+if SMS_BACKEND in SENDS_NOTHING and not SMS_OUTBOX_ONLY_ALLOWED:  # noqa: F405
     raise ImproperlyConfigured(
-        "SMS_BACKEND is enrollment.sms.backends.OutboxOnlyBackend (the default), which sends no SMS: set "
+        f"SMS_BACKEND is {SMS_BACKEND}, which sends no SMS: set "  # noqa: F405
         "SMS_BACKEND=enrollment.sms.backends.KavenegarBackend with SMS_API_URL and SMS_API_KEY, or, on a staging "
         "machine whose messages may stay in the outbox, SMS_OUTBOX_ONLY_ALLOWED=true"
     )
+
+# /metrics is closed unless the scraper's addresses or a token are given (see base.py).
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES")
 
 # Staff accounts: every staff member who can act signs in with a second factor (enrollment/staff/otp.py).
 STAFF_OTP_REQUIRED = True

@@ -39,13 +39,13 @@ class FakeKavenegar:
 
     API_KEY = "test-api-key"
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.calls: list[Call] = []
         self.delivered: dict[str, int] = {}  # localid → messageid: what reached a phone, once each
         self.deliveries: list[str] = []  # the localid of every SMS a phone received
         self.mode = "up"
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
@@ -95,6 +95,19 @@ class FakeKavenegar:
                     self.wfile.write(payload)
                 except OSError:  # the client gave up waiting
                     pass
+
+            def do_GET(self) -> None:
+                """GET /calls: every send so far, as JSON (the production smoke reads its codes here)."""
+                if self.path != "/calls":
+                    self.send_error(404)
+                    return
+                with fake._lock:
+                    payload = json.dumps([{"path": c.path, **c.fields} for c in fake.calls]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def log_message(self, format, *args) -> None:
                 pass

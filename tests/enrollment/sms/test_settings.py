@@ -36,6 +36,13 @@ def test_production_with_the_outbox_only_backend_named_refuses_to_start():
         assert "SMS_OUTBOX_ONLY_ALLOWED=true" in result.stderr
 
 
+def test_production_with_the_console_backend_refuses_to_start():
+    console = "enrollment.sms.backends.ConsoleBackend"  # it prints the codes into the worker's log
+    result = _manage("check", env={**WITHOUT_SMS, "SMS_BACKEND": console})
+    assert result.returncode != 0
+    assert f"SMS_BACKEND is {console}, which sends no SMS" in result.stderr
+
+
 def test_a_staging_machine_may_keep_messages_in_the_outbox_when_it_says_so():
     code = "from django.conf import settings; print(settings.SMS_BACKEND, settings.SMS_OUTBOX_ONLY_ALLOWED)"
     result = _manage("shell", "--no-imports", "-c", code, env={**WITHOUT_SMS, "SMS_OUTBOX_ONLY_ALLOWED": "true"})

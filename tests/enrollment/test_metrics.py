@@ -1,0 +1,48 @@
+"""/metrics: closed to everyone but the configured addresses or token; the product's gauges from the
+database, next to django-prometheus's request metrics."""
+
+import datetime as dt
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from enrollment.sms.models import OutboxMessage, OutboxStatus
+from tests.enrollment.conftest import file_request
+
+
+@pytest.fixture
+def scrape(client):
+    def get(**headers):
+        return client.get("/metrics", **headers)
+
+    return get
+
+
+@override_settings(METRICS_ALLOWED_ADDRESSES=[], METRICS_TOKEN="")
+def test_closed_by_default_it_looks_like_it_does_not_exist(scrape, db):
+    assert scrape().status_code == 404
+
+
+@override_settings(METRICS_ALLOWED_ADDRESSES=["10.0.0.0/8"], METRICS_TOKEN="s3cret-token")
+def test_open_to_the_configured_addresses_and_the_token_only(scrape, db):
+    assert scrape(REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert scrape(REMOTE_ADDR="192.0.2.1").status_code == 404
+    assert scrape(REMOTE_ADDR="192.0.2.1", HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 200
+    assert scrape(REMOTE_ADDR="192.0.2.1", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
+
+
+@override_settings(METRICS_ALLOWED_ADDRESSES=["127.0.0.1"], METRICS_CACHE_SECONDS=0)
+def test_the_product_gauges_count_requests_sms_exports_and_tasks(scrape, pensioner_a):
+    file_request(pensioner_a)  # one request with the Kanoon, its SMS queued
+    OutboxMessage.objects.update(created_at=timezone.now() - dt.timedelta(seconds=90))
+    scrape(REMOTE_ADDR="127.0.0.1")  # a first request, so request metrics exist too
+    text = scrape(REMOTE_ADDR="127.0.0.1").content.decode()
+    queued = OutboxMessage.objects.filter(status=OutboxStatus.QUEUED).count()
+    assert 'enrollment_requests{status="kanoon_review"} 1.0' in text
+    assert f'sms_outbox_pending{{status="queued"}} {float(queued)}' in text
+    oldest = next(line for line in text.splitlines() if line.startswith("sms_outbox_oldest_pending_seconds "))
+    assert float(oldest.split()[1]) >= 90 if queued else float(oldest.split()[1]) == 0
+    assert 'export_jobs{status="running"} 0.0' in text
+    assert "task_queue_depth " in text
+    assert "django_http_responses_total_by_status_total" in text

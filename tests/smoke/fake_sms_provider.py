@@ -1,0 +1,29 @@
+"""The Kavenegar-style fake provider as a process of its own, for the production stack on one machine
+(deploy/prod-local.sh): the stack's SMS go to it, and GET /calls lists them.
+
+    python -m tests.smoke.fake_sms_provider --port 8765
+"""
+
+import argparse
+import contextlib
+import signal
+import threading
+
+from tests.enrollment.sms.fakes import FakeKavenegar
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    provider = FakeKavenegar(port=port).start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    print(f"fake SMS provider on {provider.url} (API key {FakeKavenegar.API_KEY}); sends listed at /calls", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    provider.stop()
+
+
+if __name__ == "__main__":
+    main()

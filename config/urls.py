@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import my_requests, public, signin, wizard
+from portal.views import health, my_requests, public, signin, wizard
 
 admin.site.site_header = "بیمه تکمیلی مستمری‌بگیران"
 admin.site.site_title = "کارتابل بیمه تکمیلی"
@@ -27,6 +27,8 @@ public_pages = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/reports/", include("enrollment.reports.dashboard_views")),
     path("admin/", admin.site.urls),
     path("", include((public_pages, "portal"))),

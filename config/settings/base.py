@@ -157,6 +157,11 @@ SMS_SENDER = env_str("SMS_SENDER")  # the sending line; empty: the account's def
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)  # seconds per call to the provider
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)  # then "failed", until staff re-queue it in the admin
 
+# /readyz (portal/views/health.py): the SMS outbox fails readiness past these limits, a sign that the sender
+# (the django-q2 worker or the provider) has stopped.
+READYZ_OUTBOX_MAX_QUEUED = env_int("READYZ_OUTBOX_MAX_QUEUED", 5000)
+READYZ_OUTBOX_MAX_AGE_SECONDS = env_int("READYZ_OUTBOX_MAX_AGE_SECONDS", 300)  # of the oldest queued or sending
+
 # Pensioner sign-in (portal/otp.py, portal/pensioner_session.py): one-time SMS codes and their limits.
 # The per-address limit counts in CACHES["default"]: with Redis (production) all processes share it.
 PENSIONER_SESSION_IDLE_SECONDS = env_int("PENSIONER_SESSION_IDLE_SECONDS", 15 * 60)  # then sign in again

@@ -1,0 +1,21 @@
+"""The site's URLs plus views that fail on purpose, for the error pages' tests (pytest.mark.urls)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from config.urls import urlpatterns as site_patterns
+
+
+def _raising(exception: Exception):
+    def view(request: HttpRequest) -> HttpResponse:
+        raise exception
+
+    return view
+
+
+urlpatterns = [
+    path("fails/forbidden/", _raising(PermissionDenied("not yours"))),
+    path("fails/bug/", _raising(RuntimeError("a bug"))),
+    *site_patterns,
+]

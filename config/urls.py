@@ -26,6 +26,8 @@ public_pages = [
     path("requests/<str:tracking_code>/cancel/", my_requests.request_cancel, name="request_cancel"),
 ]
 
+handler500 = "portal.views.errors.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

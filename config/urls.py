@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from enrollment import metrics
-from portal.views import my_requests, public, signin, wizard
+from portal.views import health, my_requests, public, signin, wizard
 
 admin.site.site_header = "بیمه تکمیلی مستمری‌بگیران"
 admin.site.site_title = "کارتابل بیمه تکمیلی"
@@ -27,7 +27,11 @@ public_pages = [
     path("requests/<str:tracking_code>/cancel/", my_requests.request_cancel, name="request_cancel"),
 ]
 
+handler500 = "portal.views.errors.server_error"
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/reports/", include("enrollment.reports.dashboard_views")),
     path("admin/", admin.site.urls),

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     # serves compressed and cached for a year.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "core.db_unavailable.DatabaseUnavailableMiddleware",  # a view's OperationalError: the Persian 503 page
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +165,11 @@ SMS_API_KEY = env_str("SMS_API_KEY")
 SMS_SENDER = env_str("SMS_SENDER")  # the sending line; empty: the account's default line
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)  # seconds per call to the provider
 SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)  # then "failed", until staff re-queue it in the admin
+
+# /readyz (portal/views/health.py): the SMS outbox fails readiness past these limits, a sign that the sender
+# (the django-q2 worker or the provider) has stopped.
+READYZ_OUTBOX_MAX_QUEUED = env_int("READYZ_OUTBOX_MAX_QUEUED", 5000)
+READYZ_OUTBOX_MAX_AGE_SECONDS = env_int("READYZ_OUTBOX_MAX_AGE_SECONDS", 300)  # of the oldest queued or sending
 
 # Pensioner sign-in (portal/otp.py, portal/pensioner_session.py): one-time SMS codes and their limits.
 # The per-address limit counts in CACHES["default"]: with Redis (production) all processes share it.

@@ -54,3 +54,12 @@ def test_production_refuses_to_start_without_choosing_the_client_address_header(
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "CLIENT_IP_HEADER" in result.stderr
+
+
+def test_the_load_balancers_plain_http_probe_is_not_redirected_to_https():
+    code = (
+        "from django.test import Client; c = Client(headers={'host': 'bimeh.example.ir'}); "
+        "print(c.get('/healthz').status_code, c.get('/help/').status_code)"
+    )
+    result = _manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
+    assert result.stdout.strip() == "200 301", result.stderr

@@ -1,0 +1,35 @@
+"""The outbox's numbers for /readyz: how many messages wait, and how long the oldest unsent one has waited.
+
+A growing backlog or an old message means the sender (the django-q2 worker, or the provider behind it)
+has stopped; the limits are READYZ_OUTBOX_MAX_QUEUED and READYZ_OUTBOX_MAX_AGE_SECONDS.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+
+from enrollment.sms.models import OutboxMessage, OutboxStatus
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    queued: int
+    oldest_age_seconds: int  # of the oldest queued or sending message; 0 when none waits
+
+    @property
+    def within_limits(self) -> bool:
+        return (
+            self.queued <= settings.READYZ_OUTBOX_MAX_QUEUED
+            and self.oldest_age_seconds <= settings.READYZ_OUTBOX_MAX_AGE_SECONDS
+        )
+
+
+def outbox_backlog() -> OutboxBacklog:
+    queued = OutboxMessage.objects.filter(status=OutboxStatus.QUEUED).count()
+    oldest = OutboxMessage.objects.filter(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING]).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    age = max(0, int((timezone.now() - oldest).total_seconds())) if oldest else 0
+    return OutboxBacklog(queued=queued, oldest_age_seconds=age)

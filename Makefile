@@ -45,7 +45,7 @@ prod-local: $(STAMP)
 
 # The same stack started in the background, the smoke suite through HTTP against it, then stopped.
 smoke: $(STAMP)
-	deploy/prod-local.sh start \
+	PROD_LOCAL_FRESH=1 deploy/prod-local.sh start \
 	  && SMOKE_ENV_FILE=$${PROD_LOCAL_DIR:-/tmp/sso-prod-local}/stack.env $(BIN)/pytest tests/smoke -p no:cacheprovider; \
 	status=$$?; deploy/prod-local.sh stop; exit $$status
 

@@ -5,6 +5,7 @@
 #
 #   deploy/prod-local.sh run     start, print where everything is, stop on Ctrl-C   (make prod-local)
 #   deploy/prod-local.sh start   start in the background and return                  (make smoke)
+#                                (PROD_LOCAL_FRESH=1: on a new, empty database of its own)
 #   deploy/prod-local.sh stop    stop what start started
 #
 # PostgreSQL and Redis are started here unless DATABASE_URL / REDIS_URL point at running ones. The
@@ -56,6 +57,9 @@ start() {
         fi
         su postgres -c "$(pg_bin)/pg_ctl -D $STATE/pg/data -l $STATE/pg/log -w start \
             -o '-p $PG_PORT -k $STATE/pg -c listen_addresses=127.0.0.1 -c max_connections=100'" >/dev/null
+        if [ "${PROD_LOCAL_FRESH:-}" = 1 ]; then  # make smoke: a new database every run
+            su postgres -c "$(pg_bin)/dropdb -h 127.0.0.1 -p $PG_PORT --if-exists portal"
+        fi
         su postgres -c "$(pg_bin)/psql -h 127.0.0.1 -p $PG_PORT -tAc \"SELECT 1 FROM pg_database WHERE datname='portal'\"" \
             | grep -q 1 || su postgres -c "$(pg_bin)/createdb -h 127.0.0.1 -p $PG_PORT portal"
         DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/portal"
@@ -78,6 +82,7 @@ SMS_BACKEND=enrollment.sms.backends.KavenegarBackend
 SMS_API_URL=http://127.0.0.1:$SMS_PORT/v1
 SMS_API_KEY=test-api-key
 MEDIA_ROOT=$STATE/media
+METRICS_TOKEN=$(cat "$STATE/secret" | cut -c1-32)
 SMOKE_URL=http://127.0.0.1:$WEB_PORT
 SMOKE_SMS_CALLS=http://127.0.0.1:$SMS_PORT/calls
 EOF
@@ -89,6 +94,8 @@ EOF
     $PY manage.py createcachetable
     $PY manage.py collectstatic --noinput > "$STATE/collectstatic.log"
     $PY manage.py seed_demo --quiet-logins > "$STATE/seed.log"
+    rm -rf "$STATE/metrics" && mkdir "$STATE/metrics"
+    PROMETHEUS_MULTIPROC_DIR="$STATE/metrics" \
     .venv/bin/gunicorn config.wsgi --workers 2 --bind "127.0.0.1:$WEB_PORT" --pid "$STATE/gunicorn.pid" \
         --access-logfile "$STATE/access.log" --error-logfile "$STATE/gunicorn.log" --daemon
     $PY manage.py qcluster > "$STATE/qcluster.log" 2>&1 &

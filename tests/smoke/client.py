@@ -51,6 +51,7 @@ class Client:
         self.host, self.port = parts.hostname, parts.port
         self.address = address
         self.cookies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}  # sent with every request
 
     def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Page:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -61,6 +62,7 @@ class Client:
             "X-Forwarded-For": self.address,
             "Accept-Language": "fa-IR",
             "Referer": origin + path,
+            **self.headers,
             **headers,
         }
         if self.cookies:

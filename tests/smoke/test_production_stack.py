@@ -97,6 +97,18 @@ def test_liveness_and_readiness(stack):
     assert ready.status == 200, ready.text
 
 
+def test_metrics_answer_the_token_only_with_both_workers_and_the_product_gauges(stack):
+    client = Client(stack["SMOKE_URL"])
+    assert client.get("/metrics").status == 404
+    for _ in range(6):  # requests that land on both gunicorn workers
+        client.get("/help/")
+    client.headers = {"Authorization": f"Bearer {stack['METRICS_TOKEN']}"}
+    page = client.get("/metrics")
+    assert page.status == 200
+    assert "django_http_responses_total_by_status_total" in page.text
+    assert "sms_outbox_pending" in page.text and "task_queue_depth" in page.text
+
+
 def test_every_admin_list_and_change_page_renders_with_its_static_files(stack):
     client = _staff(stack, "smoke_root")
     home = client.get("/admin/")

@@ -18,10 +18,11 @@ from enrollment.models.registry import age_on
 from enrollment.rules import PersonChoice, rules_violations
 from enrollment.workflow import MoveRefused
 from policies.models import ContractPeriod, PremiumRate, Relation, TermsVersion
-from policies.selectors import period_accepting_submissions, rates_for_person, terms_current
+from policies.selectors import period_accepting_submissions, rates_for_person, rates_of, terms_of
 from policies.services import terms_version_lock
 
 SELF = "self"
+WINDOW_CLOSED = "در حال حاضر مهلت ثبت درخواست بیمه تکمیلی باز نیست. زمان ثبت‌نام دوره بعد در همین درگاه اعلام می‌شود."
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,15 @@ def eligibility_problem(pensioner: Pensioner, *, at: dt.datetime | None = None) 
             f"مستمری خود ({pensioner.paying_branch.name}) مراجعه کنید."
         )
     if period_accepting_submissions(at) is None:
-        return "در حال حاضر مهلت ثبت درخواست بیمه تکمیلی باز نیست. زمان ثبت‌نام دوره بعد در همین درگاه اعلام می‌شود."
+        return WINDOW_CLOSED
     return None
+
+
+def _dependents(pensioner: Pensioner) -> list[Dependent]:
+    """The pensioner's dependents in step 3's order, read once per pensioner object (a step asks twice)."""
+    if not hasattr(pensioner, "_wizard_dependents"):
+        pensioner._wizard_dependents = list(pensioner.dependents.order_by("relation", "birth_date", "id"))
+    return pensioner._wizard_dependents
 
 
 def people_listed(pensioner: Pensioner, *, today: dt.date | None = None) -> list[Person]:
@@ -72,7 +80,7 @@ def people_listed(pensioner: Pensioner, *, today: dt.date | None = None) -> list
             dependent=None,
         )
     ]
-    for dependent in pensioner.dependents.order_by("relation", "birth_date", "id"):
+    for dependent in _dependents(pensioner):
         if dependent.guardianship_current(today):
             people.append(
                 Person(
@@ -92,7 +100,7 @@ def people_listed(pensioner: Pensioner, *, today: dt.date | None = None) -> list
 
 def has_ended_dependents(pensioner: Pensioner, *, today: dt.date | None = None) -> bool:
     today = today or jalali.today()
-    return pensioner.dependents.filter(guardianship_end__lt=today).exists()
+    return any(d.guardianship_end is not None and d.guardianship_end < today for d in _dependents(pensioner))
 
 
 def operation_allowed(person: Person, operation: str) -> bool:
@@ -144,16 +152,19 @@ def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
     if problem:
         raise MoveRefused(problem)
     period = period_accepting_submissions()
-    open_request = EnrollmentRequest.objects.filter(
-        pensioner=pensioner, period=period, status__in=workflow.IN_REVIEW
-    ).first()
-    if open_request:
+    open_requests = EnrollmentRequest.objects.filter(
+        pensioner=pensioner, period=period, status__in=(RequestStatus.DRAFT, *workflow.IN_REVIEW)
+    )
+    requests = list(open_requests.order_by("pk"))  # at most a draft and one in review: one query for both
+    in_review = next((r for r in requests if r.status != RequestStatus.DRAFT), None)
+    if in_review:
         raise MoveRefused(
-            f"درخواست شما با کد رهگیری {open_request.tracking_code} در حال بررسی است. "
+            f"درخواست شما با کد رهگیری {in_review.tracking_code} در حال بررسی است. "
             "تا پایان بررسی آن نمی‌توانید درخواست دیگری ثبت کنید."
         )
-    draft = EnrollmentRequest.objects.filter(pensioner=pensioner, period=period, status=RequestStatus.DRAFT).first()
+    draft = next((r for r in requests if r.status == RequestStatus.DRAFT), None)
     if draft:
+        draft.period, draft.pensioner = period, pensioner  # the objects at hand, not a query each
         return draft
     kanoon = Kanoon.objects.filter(county_id=pensioner.county_id).first()
     if kanoon is None:
@@ -173,7 +184,7 @@ def draft_terms_accept(*, draft: EnrollmentRequest, terms: TermsVersion) -> None
     draft.terms_accepted_at = timezone.now()
     draft._change_reason = f"پذیرش شرایط قرارداد (نسخه {terms.version})"
     draft.save(update_fields=["terms_version", "terms_accepted_at", "updated_at"])
-    terms_version_lock(terms)
+    terms_version_lock(terms)  # free once stamped: the cached terms carry their stamp
 
 
 def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -> list[str]:
@@ -233,7 +244,7 @@ def premium_monthly(rates: list[PremiumRate], *, relation: str, age: int) -> int
 def draft_review(draft: EnrollmentRequest, *, today: dt.date | None = None) -> list[ReviewLine]:
     """Step 4: every person of the draft with the premium each change costs or saves, at the period's rates."""
     today = today or jalali.today()
-    rates = list(draft.period.rates.all())
+    rates = rates_of(draft.period)
     sign = {Operation.ENROLL: 1, Operation.WITHDRAW: -1}
     lines = []
     for item in draft.items.select_related("dependent"):
@@ -262,7 +273,9 @@ def draft_submit(*, draft_id: int, pensioner: Pensioner) -> EnrollmentRequest:
             raise MoveRefused(problem)
         if request.period_id != period_accepting_submissions().pk:
             raise MoveRefused("این پیش‌نویس مربوط به دوره دیگری است؛ لطفاً درخواست را از ابتدا ثبت کنید.")
-        current_terms = terms_current(period=request.period)
+        if not request.period.accepts_submissions():  # the locked row's own window, not the cached one
+            raise MoveRefused(WINDOW_CLOSED)
+        current_terms = terms_of(request.period)
         if request.terms_version_id is None or request.terms_version_id != getattr(current_terms, "pk", None):
             raise MoveRefused("ابتدا شرایط قرارداد را در مرحله ۱ بخوانید و تایید کنید.")
         operations = draft_operations(request)

@@ -2,8 +2,7 @@
 
 import datetime as dt
 
-from django.utils import timezone
-
+from policies.current import period_current
 from policies.models import ContractPeriod, PremiumRate, TermsVersion
 
 
@@ -12,11 +11,28 @@ def period_active() -> ContractPeriod | None:
 
 
 def period_accepting_submissions(at: dt.datetime | None = None) -> ContractPeriod | None:
-    """The active period if its submission window is open at `at` (default now), else None."""
-    moment = at or timezone.now()
-    return ContractPeriod.objects.filter(
-        is_active=True, window_opens_at__lte=moment, window_closes_at__gt=moment
-    ).first()
+    """The active period if its submission window is open at `at` (default now), else None. From the
+    cached current period (policies.current): no query on a wizard step."""
+    current = period_current()
+    if current is None or not current.accepts_submissions(at):
+        return None
+    return current.period
+
+
+def terms_of(period: ContractPeriod) -> TermsVersion | None:
+    """terms_current, from the cache when `period` is the current one."""
+    current = period_current()
+    if current is not None and current.period.pk == period.pk:
+        return current.terms
+    return terms_current(period=period)
+
+
+def rates_of(period: ContractPeriod) -> list[PremiumRate]:
+    """The period's rates, from the cache when `period` is the current one."""
+    current = period_current()
+    if current is not None and current.period.pk == period.pk:
+        return list(current.rates)
+    return list(period.rates.all())
 
 
 def terms_current(*, period: ContractPeriod) -> TermsVersion | None:

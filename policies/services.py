@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core import jalali
+from policies.current import period_current_forget
 from policies.models import RATE_FIELDS, RULE_FIELDS, ContractPeriod, PremiumRate, TermsVersion
 from policies.selectors import terms_current
 
@@ -142,6 +143,7 @@ def terms_version_lock(terms: TermsVersion) -> None:
         now = timezone.now()
         TermsVersion.objects.filter(pk=terms.pk, accepted_at__isnull=True).update(accepted_at=now)
         terms.accepted_at = now
+        period_current_forget()  # the cached terms carry the stamp from now on: no UPDATE on every step 1
 
 
 # --- Guarded edits, for every code path other than the admin forms (which run the same model checks) --

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -143,14 +143,18 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
         _serialize(national_code)
         now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
         pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
-        if _failures_in_a_day(national_code, now) >= settings.LOGIN_CODE_FAILURES_PER_DAY:
+        since = now - dt.timedelta(seconds=window)
+        day = LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY)
+        counts = day.aggregate(  # the day's wrong codes and the window's codes, in one query
+            failures=Coalesce(Sum("attempts"), 0), recent=Count("pk", filter=Q(created_at__gt=since))
+        )
+        if counts["failures"] >= settings.LOGIN_CODE_FAILURES_PER_DAY:
             raise _locked_out(national_code, now)
         latest = login_code_latest(national_code)
         if latest and _usable(latest, now) and now < resend_at(latest):
             return CodeSent(issued=False, expires_at=latest.expires_at, resend_at=resend_at(latest))
-        since = now - dt.timedelta(seconds=window)
         recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=since)
-        if recent.count() >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
+        if counts["recent"] >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
             oldest = recent.order_by("created_at").first().created_at
             minutes = max(1, math.ceil((oldest + dt.timedelta(seconds=window) - now).total_seconds() / 60))
             raise LoginRefused(

@@ -20,9 +20,13 @@ def _fresh_cache():
     next test's rows may reuse."""
     from django.core.cache import cache
 
+    from policies.current import period_current_forget
+
     cache.clear()
+    period_current_forget()  # and this process's copy of the current period
     yield
     cache.clear()
+    period_current_forget()
 
 
 # --- Personas of the demo world (DESIGN.md's demo contract) -------------------------------------

@@ -171,6 +171,10 @@ SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)  # then "failed", until staff 
 READYZ_OUTBOX_MAX_QUEUED = env_int("READYZ_OUTBOX_MAX_QUEUED", 5000)
 READYZ_OUTBOX_MAX_AGE_SECONDS = env_int("READYZ_OUTBOX_MAX_AGE_SECONDS", 300)  # of the oldest queued or sending
 
+# Sessions are read from the cache and written through to the database: no session query on most
+# requests (production.py falls back to the database alone when there is no Redis to read from).
+SESSION_ENGINE = "core.sessions"  # Django's cached_db, robust to a cache outage
+
 # Pensioner sign-in (portal/otp.py, portal/pensioner_session.py): one-time SMS codes and their limits.
 # The per-address limit counts in CACHES["default"]: with Redis (production) all processes share it.
 PENSIONER_SESSION_IDLE_SECONDS = env_int("PENSIONER_SESSION_IDLE_SECONDS", 15 * 60)  # then sign in again

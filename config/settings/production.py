@@ -67,6 +67,7 @@ else:
     # One cache for every gunicorn worker: sign-in limits, staff scopes and their invalidation must be
     # shared, which per-process memory is not (`manage.py createcachetable` makes the table).
     CACHES = {"default": DATABASE_CACHE}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"  # a cache in the database would only add a query
     IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
 # JSON lines on stderr, one object a record: time, level, logger, message, and the request's id, path, user

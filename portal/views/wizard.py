@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from core import jalali
 from core.text import to_persian_digits
-from enrollment import drafts
+from enrollment import drafts, workflow
 from enrollment.deductions.payroll import deduction_first_month
 from enrollment.models import EnrollmentRequest, Operation, RequestStatus
 from enrollment.workflow import MoveRefused
 from policies.models import TermsVersion
-from policies.selectors import terms_current
+from policies.selectors import terms_of
 from portal.pensioner_session import DATA_CONFIRMED, pensioner_required
 from portal.selectors import request_of
 from portal.views.base import render_page
@@ -48,8 +48,8 @@ def _stop(request: HttpRequest, message: str, *, title: str = "امکان ثبت
 def _reached(request: HttpRequest, draft: EnrollmentRequest, terms: TermsVersion | None) -> int:
     if terms is None or draft.terms_version_id != terms.pk:
         return 1
-    if draft.items.exists():
-        return 4  # choices saved: steps 2 and 3 were done, also before a sign-out
+    if draft.enroll_count or draft.withdraw_count:
+        return 4  # choices saved (always at least one change): steps 2 and 3 were done, also before a sign-out
     if request.session.get(DATA_CONFIRMED) == draft.pk:
         return 3
     return 2
@@ -63,7 +63,7 @@ def _wizard(request: HttpRequest) -> Wizard | HttpResponse:
         draft = drafts.draft_open(pensioner=request.pensioner)
     except MoveRefused as refusal:
         return _stop(request, refusal.message, title="درخواست دیگری در جریان است")
-    terms = terms_current(period=draft.period)
+    terms = terms_of(draft.period)
     return Wizard(draft=draft, terms=terms, reached=_reached(request, draft, terms))
 
 
@@ -204,32 +204,37 @@ def step_review(request: HttpRequest) -> HttpResponse:
 
 
 def _submit(request: HttpRequest) -> HttpResponse:
-    """«ثبت نهایی». A second POST of the same draft (double click, reload) lands on the same confirmation."""
+    """«ثبت نهایی». The workflow checks everything under the row lock; only a refusal reads the draft again,
+    to say why: a second POST of the same draft (double click, reload) lands on the same confirmation,
+    and a draft whose steps are not done goes back to the step it reached."""
     pensioner = request.pensioner
     problem = drafts.eligibility_problem(pensioner)
     if problem:
         return _stop(request, problem)
     draft_id = request.POST.get("draft", "")
-    draft = EnrollmentRequest.objects.filter(pk=draft_id, pensioner=pensioner).first() if draft_id.isdigit() else None
-    if draft is not None and draft.submitted_at is not None:
+    try:
+        if not draft_id.isdigit():
+            raise MoveRefused(workflow.NOT_FOUND)
+        submitted = drafts.draft_submit(draft_id=int(draft_id), pensioner=pensioner)
+    except MoveRefused as refusal:
+        return _refused(request, draft_id, refusal)
+    return redirect("portal:done", tracking_code=submitted.tracking_code)
+
+
+def _refused(request: HttpRequest, draft_id: str, refusal: MoveRefused) -> HttpResponse:
+    mine = EnrollmentRequest.objects.select_related("period").filter(pensioner=request.pensioner)
+    draft = mine.filter(pk=draft_id).first() if draft_id.isdigit() else None
+    if draft is not None and draft.submitted_at is not None:  # submitted already: the other click won
         return redirect("portal:done", tracking_code=draft.tracking_code)
     if draft is None or draft.status != RequestStatus.DRAFT:
         messages.error(request, "این درخواست یافت نشد. لطفاً از ابتدای ثبت درخواست شروع کنید.")
         return redirect("portal:wizard")
-    reached = _reached(request, draft, terms_current(period=draft.period))
+    reached = _reached(request, draft, terms_of(draft.period))
     if reached < 4:
         messages.error(request, f"ابتدا مرحله {to_persian_digits(reached)} را کامل کنید.")
         return redirect(STEP_URL[reached])
-    try:
-        submitted = drafts.draft_submit(draft_id=draft.pk, pensioner=pensioner)
-    except MoveRefused as refusal:
-        draft.refresh_from_db()
-        if draft.submitted_at is not None:  # the other click won the row lock
-            return redirect("portal:done", tracking_code=draft.tracking_code)
-        messages.error(request, refusal.message)
-        return redirect("portal:wizard")
-    request.session.pop(DATA_CONFIRMED, None)
-    return redirect("portal:done", tracking_code=submitted.tracking_code)
+    messages.error(request, refusal.message)
+    return redirect("portal:wizard")
 
 
 @require_safe
@@ -239,6 +244,7 @@ def done(request: HttpRequest, tracking_code: str) -> HttpResponse:
     submitted = request_of(request.pensioner, tracking_code)
     if submitted is None or submitted.submitted_at is None:
         raise Http404
+    submitted.pensioner = request.pensioner
     return render_page(
         request,
         "portal/wizard/done.html",

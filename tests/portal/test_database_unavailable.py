@@ -45,7 +45,8 @@ def test_a_database_error_outside_any_view_gets_the_503_page_too(db):
 
     client = Client(raise_request_exception=False)
     client.cookies["sessionid"] = "x" * 32
-    with mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=OperationalError("down")):
+    down = OperationalError("down")  # the database read behind both session engines (db, cached_db)
+    with mock.patch("django.contrib.sessions.backends.db.SessionStore._get_session_from_db", side_effect=down):
         response = client.get(reverse("portal:home"))
     _assert_unavailable_page(response)
 

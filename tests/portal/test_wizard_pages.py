@@ -10,6 +10,7 @@ from core.jalali import format_date
 from enrollment import drafts
 from enrollment.models import Dependent, EnrollmentRequest, Operation, Pensioner, RequestStatus
 from enrollment.sms.models import OutboxMessage
+from policies.current import period_current_forget
 from policies.models import ContractPeriod, TermsVersion
 from tests.enrollment.conftest import file_request
 from tests.portal.conftest import sign_in
@@ -264,6 +265,7 @@ def test_outside_the_window_nothing_can_be_filed_not_even_a_ready_draft(client_a
     ContractPeriod.objects.filter(is_active=True).update(
         window_opens_at=now - dt.timedelta(days=40), window_closes_at=now - dt.timedelta(days=1)
     )
+    period_current_forget()  # what a save of the period does (policies/signals.py); update() sends no signal
     _all_steps_refused(client_a, pensioner_a, "مهلت ثبت درخواست بیمه تکمیلی باز نیست")
     response = client_a.post(STEP[4], {"draft": draft.pk})
     assert response.status_code == 403

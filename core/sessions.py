@@ -1,0 +1,48 @@
+"""Sessions read from the cache and written through to the database (Django's cached_db), that keep
+working while the cache is away: every cache call that fails is logged and the database answers
+alone. Django's own store already does so when reading and saving; not when checking a new key,
+deleting (a sign-in cycles the key) or filling the cache after a database read.
+"""
+
+import logging
+
+from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+
+log = logging.getLogger("django.contrib.sessions")
+
+
+class SessionStore(cached_db.SessionStore):
+    def load(self):
+        try:
+            data = self._cache.get(self.cache_key)
+        except Exception:  # the cache is away (or refuses the key): the database has the session
+            log.warning("session cache unavailable on read", exc_info=True)
+            data = None
+        if data is not None:
+            return data
+        data = DatabaseStore.load(self)
+        if data:
+            try:
+                self._cache.set(self.cache_key, data, self.get_expiry_age())
+            except Exception:
+                log.warning("session cache unavailable on fill", exc_info=True)
+        return data
+
+    def exists(self, session_key):
+        try:
+            if session_key and (self.cache_key_prefix + session_key) in self._cache:
+                return True
+        except Exception:
+            log.warning("session cache unavailable on exists", exc_info=True)
+        return DatabaseStore.exists(self, session_key)
+
+    def delete(self, session_key=None):
+        DatabaseStore.delete(self, session_key)
+        session_key = session_key or self.session_key
+        if session_key is None:
+            return
+        try:
+            self._cache.delete(self.cache_key_prefix + session_key)
+        except Exception:
+            log.warning("session cache unavailable on delete", exc_info=True)

@@ -1,0 +1,79 @@
+"""What the pensioner's whole cycle costs the database: at most 6 statements for a GET step, 10 for a
+POST, 60 for sign-in through confirmation, once the period is in use (its terms accepted and its
+rules frozen by earlier pensioners, as all day long in a window). SAVEPOINT/RELEASE are not counted:
+they are the test's own transaction around each request's atomic blocks (BEGIN/COMMIT outside tests).
+"""
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from policies.current import period_current
+from policies.models import ContractPeriod
+from policies.selectors import period_active, terms_current
+from policies.services import period_contract_lock, period_update, terms_version_lock
+from tests.portal.conftest import latest_code
+
+GET_MOST, POST_MOST, CYCLE_MOST = 6, 10, 60
+
+
+@pytest.fixture
+def period_in_use(world):
+    period = period_active()
+    terms_version_lock(terms_current(period=period))
+    period_contract_lock(period)
+    period_current()  # read once, as the first pensioner of the day does
+    return period
+
+
+def _statements(context: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in context.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+
+def test_the_whole_cycle_stays_within_its_statements(client, pensioner_a, period_in_use):
+    cost: list[tuple[str, int]] = []
+
+    def step(label: str, call):
+        with CaptureQueriesContext(connection) as context:
+            response = call()
+        cost.append((label, len(_statements(context))))
+        assert response.status_code in (200, 302), label
+        return response
+
+    step("GET /login/", lambda: client.get("/login/"))
+    step("POST /login/", lambda: client.post("/login/", {"national_code": pensioner_a.national_code}))
+    step("GET /login/code/", lambda: client.get("/login/code/"))
+    code = latest_code(pensioner_a.mobile)
+    step("POST /login/code/", lambda: client.post("/login/code/", {"code": code}))
+    step("GET /enrollment/", lambda: client.get("/enrollment/"))
+    page = step("GET /enrollment/terms/", lambda: client.get("/enrollment/terms/")).content.decode()
+    terms = re.search(r'name="terms_version" value="(\d+)"', page).group(1)
+    step("POST /enrollment/terms/", lambda: client.post("/enrollment/terms/", {"terms_version": terms}))
+    step("GET /enrollment/my-data/", lambda: client.get("/enrollment/my-data/"))
+    step("POST /enrollment/my-data/", lambda: client.post("/enrollment/my-data/"))
+    page = step("GET /enrollment/people/", lambda: client.get("/enrollment/people/")).content.decode()
+    choices = dict(re.findall(r'name="(op-[\w-]+)" value="(enroll|withdraw)"', page))
+    step("POST /enrollment/people/", lambda: client.post("/enrollment/people/", choices))
+    page = step("GET /enrollment/review/", lambda: client.get("/enrollment/review/")).content.decode()
+    draft = re.search(r'name="draft" value="(\d+)"', page).group(1)
+    done = step("POST /enrollment/review/", lambda: client.post("/enrollment/review/", {"draft": draft}))
+    assert "/enrollment/done/" in done["Location"]
+    step("GET confirmation", lambda: client.get(done["Location"]))
+
+    over = [(label, n) for label, n in cost if n > (GET_MOST if label.startswith("GET") else POST_MOST)]
+    assert over == [], cost
+    assert sum(n for _, n in cost) <= CYCLE_MOST, cost
+
+
+def test_the_current_period_is_read_once_and_a_change_is_seen_at_once(period_in_use):
+    with CaptureQueriesContext(connection) as context:
+        for _ in range(5):
+            current = period_current()
+    assert _statements(context) == [] and current.period.pk == period_in_use.pk
+    later = period_in_use.window_closes_at + dt.timedelta(days=3)
+    period_update(period=period_in_use, by=None, changes={"window_closes_at": later}, reason="تمدید مهلت")
+    assert period_current().period.window_closes_at == later
+    assert ContractPeriod.objects.get(pk=period_in_use.pk).window_closes_at == later

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from core import jalali
 from core.text import to_persian_digits
@@ -38,6 +39,7 @@ DASHBOARD_SECONDS = 60
 RECONCILIATION_SECONDS = 600
 KEEP_STALE = 10  # stale figures are kept this many times their freshness, to show while one request refreshes
 REFRESH_LOCK_SECONDS = 300
+RECONCILIATION_TASK = "enrollment.reports.tasks.reconciliation_refresh_task"
 TOP = 10
 
 S = RequestStatus
@@ -155,13 +157,27 @@ def dashboard_for(user: AbstractBaseUser) -> Dashboard | None:
     return _cached(key, lambda: dashboard_compute(user, period), DASHBOARD_SECONDS)
 
 
-def reconciliation_summary(period_id: int) -> ReconciliationSummary:
-    """How many reconciliation findings of each kind, cached for RECONCILIATION_SECONDS."""
+def reconciliation_summary(period_id: int) -> ReconciliationSummary | None:
+    """How many reconciliation findings of each kind, as last computed, never computed in the request:
+    its checks count over every accepted request and document (seconds each at national scale). When the
+    figures are missing or older than RECONCILIATION_SECONDS a worker computes them again (one refresh at
+    a time); meanwhile the stale figures, with their age, or None until the first are ready."""
+    key = reconciliation_key(period_id)
+    figures = cache.get(key)
+    fresh = figures is not None and timezone.now() - figures.computed_at < dt.timedelta(seconds=RECONCILIATION_SECONDS)
+    if not fresh and cache.add(f"{key}:queued", True, REFRESH_LOCK_SECONDS):
+        async_task(RECONCILIATION_TASK, period_id, task_name=f"reconciliation-{period_id}")
+        figures = cache.get(key)  # a worker in the same process (tests, the demo without qcluster) is done already
+    return figures
 
-    def compute() -> ReconciliationSummary:
-        return ReconciliationSummary(period_id, reconciliation_counts(ContractPeriod.objects.get(pk=period_id)))
 
-    return _cached(reconciliation_key(period_id), compute, RECONCILIATION_SECONDS)
+def reconciliation_refresh(period_id: int) -> ReconciliationSummary:
+    """The worker's side of reconciliation_summary: counts, caches, and lets the next refresh be queued."""
+    figures = ReconciliationSummary(period_id, reconciliation_counts(ContractPeriod.objects.get(pk=period_id)))
+    key = reconciliation_key(period_id)
+    cache_figures(key, figures, RECONCILIATION_SECONDS)
+    cache.delete(f"{key}:queued")
+    return figures
 
 
 Figures = TypeVar("Figures", Dashboard, ReconciliationSummary)

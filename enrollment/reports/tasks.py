@@ -1,8 +1,15 @@
 """django-q2 entry points; the work is in exports."""
 
+from enrollment.reports.dashboard import reconciliation_refresh
 from enrollment.reports.exports import export_job_run
 
 
 def export_job_run_task(job_id: int) -> str | None:
     """Queued after the request that created the job commits: writes the job's file."""
     return export_job_run(job_id=job_id)
+
+
+def reconciliation_refresh_task(period_id: int) -> str:
+    """Queued by the admin home when its reconciliation figures are missing or stale."""
+    figures = reconciliation_refresh(period_id)
+    return f"{figures.total} findings"

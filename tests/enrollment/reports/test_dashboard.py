@@ -167,3 +167,26 @@ def test_stale_figures_are_refreshed_by_one_request_while_the_others_show_them(m
     fresh = dashboard_for(manager)
     assert fresh.computed_at > stale.computed_at
     assert cache.get(f"{key}:refreshing") is None
+
+
+def test_the_home_never_counts_reconciliation_in_the_request(client, manager, world, accepted, monkeypatch):
+    """Cold, it queues one refresh for a worker and says the figures are on their way; once the worker
+    has counted, the figures show with the time they were computed."""
+    from enrollment.reports import dashboard
+
+    queued = []
+    monkeypatch.setattr(dashboard, "async_task", lambda *args, **kwargs: queued.append(args))
+    counted = []
+    real_counts = dashboard.reconciliation_counts
+    monkeypatch.setattr(dashboard, "reconciliation_counts", lambda period: counted.append(period) or {})
+    client.force_login(manager)
+    page = client.get(HOME).content.decode()
+    assert "در حال محاسبه" in page and counted == []
+    assert queued == [(dashboard.RECONCILIATION_TASK, world.pk)]
+    client.get(HOME)
+    assert len(queued) == 1  # one refresh at a time
+    monkeypatch.setattr(dashboard, "reconciliation_counts", real_counts)
+    figures = dashboard.reconciliation_refresh(world.pk)  # what the worker does
+    page = client.get(HOME).content.decode()
+    assert _figure(page, "reconciliation") == format_number(figures.total)
+    assert 'data-figure="reconciliation-age">محاسبه: ' in page and len(queued) == 1

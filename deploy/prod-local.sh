@@ -10,7 +10,8 @@
 #
 # PostgreSQL and Redis are started here unless DATABASE_URL / REDIS_URL point at running ones. The
 # state (databases, logs, the secret key, stack.env with every variable the processes got) lives in
-# $PROD_LOCAL_DIR (default /tmp/sso-prod-local). Needs: make .venv/.installed, and Debian's packages
+# $PROD_LOCAL_DIR (default /tmp/sso-prod-local). STACK_SMS_BACKEND=enrollment.sms.backends.ConsoleBackend
+# (bench/wizard_load.py) prints every SMS into qcluster.log instead, as a staging machine may. Needs: make .venv/.installed, and Debian's packages
 # postgresql and redis-server (apt-get install postgresql redis-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,7 +79,8 @@ DATABASE_URL=$DATABASE_URL
 REDIS_URL=$REDIS_URL
 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 CLIENT_IP_HEADER=HTTP_X_FORWARDED_FOR
-SMS_BACKEND=enrollment.sms.backends.KavenegarBackend
+SMS_BACKEND=${STACK_SMS_BACKEND:-enrollment.sms.backends.KavenegarBackend}
+SMS_OUTBOX_ONLY_ALLOWED=${STACK_SMS_BACKEND:+true}
 SMS_API_URL=http://127.0.0.1:$SMS_PORT/v1
 SMS_API_KEY=test-api-key
 MEDIA_ROOT=$STATE/media

@@ -1,0 +1,261 @@
+"""The pensioner's whole cycle under load, against a plain Django form on the same stack.
+
+Brings up the production stack on this machine (deploy/prod-local.sh: production settings, PostgreSQL,
+Redis, gunicorn with 2 sync workers, qcluster) on a database of its own with BENCH_WIZARD_PENSIONERS
+synthetic pensioners (default 3,000), SMS printed into qcluster's log (the console backend, as a staging
+machine may) so that the clients can read their codes. Then, for BENCH_WIZARD_SECONDS (default 30) with
+BENCH_WIZARD_CLIENTS threads (default 8), each thread takes pensioners one after the other through the
+14 requests of a submission: sign-in page, national code, code page, code, wizard, steps 1-4 each GET
+and POST, the confirmation. The baseline: the same threads on a plain form with sessions, CSRF and two
+inserts (bench/baseline), served by the same gunicorn on the same PostgreSQL.
+
+Prints submissions a second, requests a second, p50/p95 of a request, and the ratio to the baseline.
+"""
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.smoke.client import Client  # noqa: E402
+
+STATE = Path(os.environ.get("BENCH_WIZARD_DIR", "/tmp/sso-bench-wizard"))
+PORTS = {"WEB_PORT": "8120", "PG_PORT": "55460", "REDIS_PORT": "56460", "SMS_PORT": "8770"}
+BASELINE_PORT = 8121
+PENSIONERS = int(os.environ.get("BENCH_WIZARD_PENSIONERS", "3000"))
+SECONDS = float(os.environ.get("BENCH_WIZARD_SECONDS", "30"))
+CLIENTS = int(os.environ.get("BENCH_WIZARD_CLIENTS", "8"))
+SMS_LINE = re.compile(r"\[SMS \d+\] (09\d{9}): .*?(\d{6})")
+
+
+def _stack_env() -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in (STATE / "stack.env").read_text().splitlines() if "=" in line)
+    return dict(pairs)
+
+
+def _stack_up() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(PORTS, PROD_LOCAL_DIR=str(STATE), PROD_LOCAL_FRESH="1")
+    env["STACK_SMS_BACKEND"] = "enrollment.sms.backends.ConsoleBackend"
+    subprocess.run(["deploy/prod-local.sh", "start"], cwd=ROOT, env=env, check=True)
+    stack = _stack_env()
+    manage = {**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}, **stack}
+    subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--quiet-logins", "--pensioners", str(PENSIONERS)],
+        cwd=ROOT,
+        env=manage,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    listing = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", _APPLICANTS],
+        cwd=ROOT,
+        env=manage,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    stack["applicants"] = listing.stdout
+    return stack
+
+
+_APPLICANTS = """
+import json
+from enrollment import drafts
+from enrollment.models import Pensioner
+from policies.selectors import period_active
+period = period_active()
+rows = Pensioner.objects.filter(is_colleague=False, file_active=True, pension_number__startswith="9").order_by("pk")
+for pensioner in rows.prefetch_related("dependents"):
+    people = drafts.people_listed(pensioner)
+    change = {p.key: ("withdraw" if p.insured else "enroll") for p in people}
+    spouse = [p.key for p in people if p.relation == "spouse"]
+    for keys in (list(change), ["self", *spouse], ["self"]):
+        operations = {key: change[key] for key in keys}
+        if not drafts.choices_problems(period=period, pensioner=pensioner, operations=operations):
+            print(pensioner.national_code, pensioner.mobile, json.dumps({f"op-{k}": v for k, v in operations.items()}))
+            break
+"""
+
+
+def _stack_down() -> None:
+    env = {**os.environ, **PORTS, "PROD_LOCAL_DIR": str(STATE)}
+    subprocess.run(["deploy/prod-local.sh", "stop"], cwd=ROOT, env=env, check=False)
+
+
+class Codes:
+    """The sign-in codes as qcluster printed them, read from its log as they come."""
+
+    def __init__(self, log: Path):
+        self.log = log
+        self.codes: dict[str, str] = {}
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def wait(self, mobile: str, after: str | None, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                self._read()
+                code = self.codes.get(mobile)
+            if code and code != after:
+                return code
+            time.sleep(0.05)
+        raise TimeoutError(f"no code for {mobile}")
+
+    def _read(self) -> None:
+        with self.log.open() as handle:
+            handle.seek(self._offset)
+            text = handle.read()
+            self._offset = handle.tell()
+        for mobile, code in SMS_LINE.findall(text):
+            self.codes[mobile] = code
+
+
+class Tally:
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.submissions = 0
+        self.errors = 0
+        self.lock = threading.Lock()
+
+    def timed(self, call):
+        started = time.perf_counter()
+        page = call()
+        with self.lock:
+            self.latencies.append(time.perf_counter() - started)
+        return page
+
+
+def _cycle(base: str, national_code: str, mobile: str, choices: dict, codes: Codes, tally: Tally) -> None:
+    client = Client(base, address=f"10.9.{hash(national_code) % 250}.{hash(mobile) % 250}")
+    t = tally.timed
+    t(lambda: client.get("/login/"))
+    before = codes.codes.get(mobile)
+    t(lambda: client.post("/login/", {"national_code": national_code}, follow=False))
+    t(lambda: client.get("/login/code/"))
+    code = codes.wait(mobile, before)
+    t(lambda: client.post("/login/code/", {"code": code}, follow=False))
+    t(lambda: client.get("/enrollment/", follow=False))
+    page = t(lambda: client.get("/enrollment/terms/"))
+    terms = re.search(r'name="terms_version" value="(\d+)"', page.text).group(1)
+    t(lambda: client.post("/enrollment/terms/", {"terms_version": terms}, follow=False))
+    t(lambda: client.get("/enrollment/my-data/"))
+    t(lambda: client.post("/enrollment/my-data/", {}, follow=False))
+    t(lambda: client.get("/enrollment/people/"))
+    page = t(lambda: client.post("/enrollment/people/", choices, follow=False))
+    if page.status != 302:
+        raise RuntimeError("step 3 refused the choices")
+    page = t(lambda: client.get("/enrollment/review/"))
+    draft = re.search(r'name="draft" value="(\d+)"', page.text).group(1)
+    done = t(lambda: client.post("/enrollment/review/", {"draft": draft}, follow=False))
+    t(lambda: client.get(done.headers["location"]))
+    with tally.lock:
+        tally.submissions += 1
+
+
+def _wizard_run(stack: dict[str, str]) -> Tally:
+    applicants = [line.split(" ", 2) for line in stack["applicants"].splitlines() if line.strip()]
+    codes = Codes(STATE / "qcluster.log")
+    tally = Tally()
+    stop_at = time.monotonic() + SECONDS
+    cursor = iter(applicants)
+    take = threading.Lock()
+
+    def worker():
+        while time.monotonic() < stop_at:
+            with take:
+                person = next(cursor, None)
+            if person is None:
+                return
+            try:
+                _cycle(stack["SMOKE_URL"], person[0], person[1], json.loads(person[2]), codes, tally)
+            except Exception:  # a refused or slow cycle counts as an error, the thread goes on
+                with tally.lock:
+                    tally.errors += 1
+
+    _threads(worker)
+    return tally
+
+
+BASELINE_TABLE = "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial primary key, v text)"
+
+
+def _baseline_run(database_url: str) -> Tally:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings"}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "sessions", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
+    create = f"from django.db import connection; connection.cursor().execute({BASELINE_TABLE!r})"
+    subprocess.run([*manage, "shell", "-c", create], cwd=ROOT, env=env, check=True)
+    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "bench.baseline.wsgi", "--workers", "2"]
+    server = subprocess.Popen(
+        [*gunicorn, "--bind", f"127.0.0.1:{BASELINE_PORT}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3)
+        tally = Tally()
+        stop_at = time.monotonic() + SECONDS
+
+        def worker():
+            client = Client(f"http://127.0.0.1:{BASELINE_PORT}")
+            while time.monotonic() < stop_at:
+                page = tally.timed(lambda: client.get("/"))
+                form = {"csrfmiddlewaretoken": re.search(r'value="([^"]+)"', page.text).group(1), "v": "x"}
+                tally.timed(lambda form=form: client.request("POST", "/", form, follow=False))
+                with tally.lock:
+                    tally.submissions += 1
+
+        _threads(worker)
+        return tally
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _threads(worker) -> None:
+    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _line(name: str, tally: Tally, seconds: float) -> str:
+    lat = sorted(tally.latencies)
+    p95 = lat[int(len(lat) * 0.95) - 1] if lat else 0
+    return (
+        f"{name:<34}{tally.submissions / seconds:>8.1f}/s {len(lat) / seconds:>9.1f} req/s "
+        f"{statistics.median(lat) * 1000 if lat else 0:>7.1f} ms {p95 * 1000:>7.1f} ms {tally.errors:>7}"
+    )
+
+
+def main() -> int:
+    stack = _stack_up()
+    try:
+        wizard = _wizard_run(stack)
+        baseline = _baseline_run(stack["DATABASE_URL"])
+    finally:
+        _stack_down()
+    print(f"{CLIENTS} clients, {SECONDS:.0f} s each; gunicorn 2 sync workers; PostgreSQL, Redis, qcluster")
+    print(f"{'':<34}{'cycles':>10} {'requests':>13} {'p50':>10} {'p95':>10} {'errors':>7}")
+    print(_line("wizard cycle (14 requests)", wizard, SECONDS))
+    print(_line("plain form baseline (2 requests)", baseline, SECONDS))
+    ratio = (len(wizard.latencies) / SECONDS) / max(1e-9, len(baseline.latencies) / SECONDS)
+    print(f"requests a second, wizard / baseline: {ratio:.2f}×")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,6 +6,7 @@ workflow's. Hand-made ids in a POST never reach outside the scoped queryset.
 """
 
 from django.contrib import admin, messages
+from django.db.models import Case, Value, When
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,6 +32,7 @@ from enrollment.cartable_filters import (
     PersonsFilter,
     RequestTypeFilter,
 )
+from enrollment.drafts import RELATION_ORDER
 from enrollment.models import EnrollmentRequest, RejectionReason, RequestItem
 from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
 from enrollment.reports.models import ExportKind
@@ -48,7 +50,13 @@ class RequestItemInline(ReadOnlyAdminMixin, PortalTabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("dependent", "request__pensioner")
+        """The persons as step 3 listed them: the pensioner, the spouse, children, parents, by birth date."""
+        rank = Case(
+            *(When(relation=relation, then=Value(order)) for relation, order in RELATION_ORDER.items()),
+            default=Value(len(RELATION_ORDER)),
+        )
+        queryset = super().get_queryset(request).select_related("dependent", "request__pensioner")
+        return queryset.order_by(rank, "dependent__birth_date", "id")
 
     @admin.display(description="نام و نام خانوادگی")
     def person_name(self, item: RequestItem) -> str:

@@ -57,10 +57,17 @@ def eligibility_problem(pensioner: Pensioner, *, at: dt.datetime | None = None) 
     return None
 
 
+# The order people are listed in: the pensioner, the spouse, then children, then parents, each by birth date.
+RELATION_ORDER = {Relation.SELF: 0, Relation.SPOUSE: 1, Relation.CHILD: 2, Relation.PARENT: 3}
+
+
 def _dependents(pensioner: Pensioner) -> list[Dependent]:
     """The pensioner's dependents in step 3's order, read once per pensioner object (a step asks twice)."""
     if not hasattr(pensioner, "_wizard_dependents"):
-        pensioner._wizard_dependents = list(pensioner.dependents.order_by("relation", "birth_date", "id"))
+        dependents = pensioner.dependents.all()
+        pensioner._wizard_dependents = sorted(
+            dependents, key=lambda d: (RELATION_ORDER[d.relation], d.birth_date, d.pk)
+        )
     return pensioner._wizard_dependents
 
 

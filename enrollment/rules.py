@@ -38,9 +38,7 @@ def rules_violations(*, period: ContractPeriod, people: list[PersonChoice]) -> l
     problems: list[str] = []
     problems += _age_limits(period, dependents)
     if period.main_required_for_dependents and not main.new:
-        problems += [
-            f"{p.name}: ثبت‌نام افراد تبعی فقط همراه با عضویت مستمری‌بگیر اصلی ممکن است." for p in dependents if p.new
-        ]
+        problems += [_without_main(p, main_withdraws=main.withdraws) for p in dependents if p.new]
     if period.spouse_with_main and main.new:
         problems += [
             f"{p.name}: همسر همراه مستمری‌بگیر اصلی ثبت‌نام می‌شود، مگر آنکه در جای دیگری تحت پوشش باشد."
@@ -54,6 +52,16 @@ def rules_violations(*, period: ContractPeriod, people: list[PersonChoice]) -> l
     if period.withdrawal_policy == WithdrawalPolicy.NEVER:
         problems += [f"{p.name}: انصراف در این دوره قرارداد مجاز نیست." for p in people if p.withdraws]
     return problems
+
+
+def _without_main(person: PersonChoice, *, main_withdraws: bool) -> str:
+    """A dependent left insured without the main pensioner: a withdrawal speaks of withdrawing."""
+    if person.current and main_withdraws:
+        return (
+            f"{person.name}: با انصراف مستمری‌بگیر اصلی، بیمه تکمیلی افراد تبعی هم ادامه نمی‌یابد؛ "
+            "برای او هم «انصراف» را انتخاب کنید."
+        )
+    return f"{person.name}: ثبت‌نام افراد تبعی فقط همراه با عضویت مستمری‌بگیر اصلی ممکن است."
 
 
 def _max_age(period: ContractPeriod, relation: str) -> int | None:

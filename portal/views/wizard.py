@@ -184,11 +184,16 @@ def step_people(request: HttpRequest) -> HttpResponse:
 def _review_context(request: EnrollmentRequest) -> dict:
     lines = drafts.draft_review(request)
     total = sum(line.monthly_change for line in lines)
+    today = jalali.today()
     return {
         "lines": lines,
         "total": total,
         "total_saving": -total,
-        "first_month": deduction_first_month(period=request.period, accepted_on=jalali.today()),
+        "enrolls": any(line.operation == Operation.ENROLL for line in lines),
+        "withdraws": any(line.operation == Operation.WITHDRAW for line in lines),
+        "first_month": deduction_first_month(period=request.period, accepted_on=today),
+        # A withdrawal accepted this month ends its documents with this month (payroll): none from the next.
+        "stop_month": jalali.add_months(today, 1),
     }
 
 

@@ -28,6 +28,13 @@ def test_dependents_need_the_main_pensioner():
     assert rules_violations(period=_period(main_required_for_dependents=False), people=people) == []
 
 
+def test_a_main_pensioner_who_withdraws_while_the_spouse_stays_is_told_about_withdrawing():
+    people = [_person("self", "self", new=False, current=True), _person("s", "spouse", new=True, current=True)]
+    [problem] = rules_violations(period=_period(), people=people)
+    assert problem.startswith("فاطمه s: با انصراف مستمری‌بگیر اصلی") and "«انصراف»" in problem
+    assert "ثبت‌نام افراد تبعی" not in problem
+
+
 def test_the_spouse_goes_with_the_main_pensioner_unless_covered_elsewhere():
     people = [_person("self", "self", new=True), _person("s", "spouse", new=False)]
     assert rules_violations(period=_period(), people=people) == [

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.jalali import format_date
 from enrollment import roles
+from policies import services
 from portal.models import Announcement
 
 MENU_NAME = "مستمری‌بگیران - بیمه تکمیلی درمان و عمر مستمری‌بگیران و افراد تبعی"
@@ -102,3 +103,20 @@ def test_an_announcement_ending_before_it_starts_is_refused(client, pr_user):
     )
     assert response.status_code == 200 and "«نمایش تا» باید بعد از «نمایش از» باشد." in _text(response)
     assert not Announcement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "says"),
+    [
+        (-40, -1, "مهلت ثبت درخواست به پایان رسیده است."),
+        (3, 30, "مهلت ثبت درخواست هنوز آغاز نشده است."),
+    ],
+)
+def test_home_says_when_the_window_is_not_open_with_its_dates_before_any_sign_in(client, world, opens, closes, says):
+    now = timezone.now()
+    opens_at, closes_at = now + dt.timedelta(days=opens), now + dt.timedelta(days=closes)
+    changes = {"window_opens_at": opens_at, "window_closes_at": closes_at}
+    services.period_update(period=world, by=None, changes=changes, reason="مهلت")
+    page = client.get(reverse("portal:home")).content.decode()
+    assert says in page
+    assert format_date(opens_at) in page and format_date(closes_at) in page

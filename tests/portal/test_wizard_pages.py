@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core import jalali
 from core.jalali import format_date
 from enrollment import drafts
 from enrollment.models import Dependent, EnrollmentRequest, Operation, Pensioner, RequestStatus
@@ -108,6 +109,26 @@ def test_step_three_lists_current_people_with_jalali_dates_and_the_ended_guardia
     assert format_date(ali.guardianship_end) in page
     assert "تاریخ خاتمه کفالت آنها گذشته است" in page
     assert "وضعیت جدید بیمه تکمیلی" in page and page.count("ثبت‌نام</label>") == 3
+
+
+def test_step_three_lists_the_pensioner_the_spouse_then_children_and_confirms_with_the_directives_words(
+    client_a, pensioner_a
+):
+    _through_step(client_a, 2, pensioner_a)
+    page = _text(client_a.get(STEP[3]))
+    order = [page.index(name) for name in ("محمد احمدی", "فاطمه احمدی", "علی احمدی")]
+    assert order == sorted(order)
+    assert ">تایید و ادامه</button>" in page
+
+
+def test_the_review_of_a_withdrawal_says_from_which_month_deductions_stop(client, pensioner_b):
+    sign_in(client, pensioner_b)
+    spouse = pensioner_b.dependents.get(relation="spouse")
+    _through_step(client, 3, pensioner_b, {"op-self": "withdraw", f"op-{spouse.pk}": "withdraw"})
+    page = _text(client.get(STEP[4]))
+    stop = jalali.format_month(jalali.add_months(jalali.today(), 1))
+    assert "متوقف می‌شود" in page and stop in page
+    assert "کسر حق بیمه ثبت‌نام‌شدگان" not in page  # nobody enrolls: no start month
 
 
 def test_step_three_names_the_person_and_the_rule_and_saves_nothing(client_a, pensioner_a):

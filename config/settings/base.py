@@ -103,6 +103,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The dev server and the django-q2 worker write to one file: take the write lock up front.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A read replica for reading work (core/db_router.py: the dashboard, exports, reconciliation and the monthly
+# list read there; everything else, and every write, the primary). deploy/replication.md sets one up.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+DATABASE_ROUTERS = ["core.db_router.ReadingRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

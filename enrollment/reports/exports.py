@@ -14,6 +14,7 @@ many rows there are. Every export, small or large, leaves an ExportJob row: who 
 
 The rows are read on the read replica when there is one (core.db_router.reading_replica), seconds behind
 the primary at most; the scope (enrollment.selectors.scope_of), the job and its progress stay on the primary.
+The file goes through STORAGES["default"] (S3 in production), so any web machine can serve its download.
 
 Every cell goes through core.spreadsheet on its way out: text that a spreadsheet would run as a formula
 (a name typed as «=HYPERLINK(...)») is written as text.

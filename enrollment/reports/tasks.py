@@ -1,8 +1,14 @@
-"""django-q2 entry points; the work is in exports."""
+"""django-q2 entry points; the work is in exports and expiry."""
 
+from enrollment.reports.expiry import export_files_expire
 from enrollment.reports.exports import export_job_run
 
 
 def export_job_run_task(job_id: int) -> str | None:
     """Queued after the request that created the job commits: writes the job's file."""
     return export_job_run(job_id=job_id)
+
+
+def export_files_expire_task() -> int:
+    """The "export_files_expire" schedule, hourly: deletes the files kept longer than EXPORT_FILES_KEEP_DAYS."""
+    return export_files_expire()

@@ -29,6 +29,40 @@ def _fresh_cache():
     period_current_forget()
 
 
+def pytest_collection_modifyitems(items):
+    """A live server's thread opens connections of its own, the mirror's too, which a test must declare: its
+    committed rows are what that second connection reads."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if "live_server" in getattr(item, "fixturenames", ()) and marker and "databases" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases=["default", "replica"]))
+
+
+@pytest.fixture(autouse=True)
+def _replica_reads_in_the_test_transaction(request):
+    """In a database test, the "replica" alias (config/settings/test.py: a mirror of the default database) is
+    the default's own connection: the reading work routed there (core/db_router.py) sees the test's rows,
+    which a second connection would not before they commit. After the test database is set up, so Django's
+    guard against undeclared databases wraps the mirror's own connection, not the default's; put back before
+    it is torn down. Tests marked `replica_connection` keep the mirror's own connection."""
+    from django.db import connections
+
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if "replica" not in connections or not uses_db or request.node.get_closest_marker("replica_connection"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    if "live_server" in request.fixturenames:  # the replica is one of its databases (pytest_collection_modifyitems)
+        yield
+        return
+    replica = connections["replica"]
+    connections["replica"] = connections["default"]
+    try:
+        yield
+    finally:
+        connections["replica"] = replica
+
+
 # --- Personas of the demo world (DESIGN.md's demo contract) -------------------------------------
 
 

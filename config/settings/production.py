@@ -36,7 +36,7 @@ X_FRAME_OPTIONS = "DENY"
 # rewritten to match) and a gzip copy; WhiteNoise (base.py's middleware) serves those names with a one-year
 # Cache-Control, the unhashed originals with a short one. The manifest refuses any name it lacks.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],  # noqa: F405  base.py's: S3 with STORAGE_S3_BUCKET, else MEDIA_ROOT
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

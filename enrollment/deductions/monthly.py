@@ -10,6 +10,9 @@ come, so a branch with 200,000 documents keeps memory flat. The CSV is data only
 it); the XLSX carries the totals per kind on a second sheet, and the admin page shows them. Both go
 through core.spreadsheet: a name that would start a formula is written as text, while document
 numbers and amounts stay numbers.
+
+The list is read on the read replica when there is one (`.using(reading_alias())`, core/db_router.py; not
+its flag, which a streamed generator would leak into the response's consumer): seconds behind the primary.
 """
 
 import csv
@@ -23,6 +26,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from openpyxl import Workbook
 
 from core import jalali
+from core.db_router import reading_alias
 from core.spreadsheet import safe_row, xlsx_row
 from enrollment.deductions.models import DeductionDocument, DeductionStatus
 from policies.models import InsuranceKind, Relation
@@ -102,6 +106,7 @@ def month_totals(*, branch_id: int, month: dt.date) -> MonthTotals:
     found = {
         row["kind"]: row
         for row in documents_in_month(branch_id=branch_id, month=month)
+        .using(reading_alias())
         .values("kind")
         .annotate(documents=Count("pk"), amount=Sum("monthly_amount"))
         .order_by()
@@ -123,6 +128,7 @@ def month_rows(*, branch_id: int, month: dt.date) -> Iterator[list]:
     """One row per document, in HEADERS' order: the pensioner's own documents first, then each dependent's."""
     rows = (
         documents_in_month(branch_id=branch_id, month=month)
+        .using(reading_alias())
         .order_by("pensioner_id", F("dependent_id").asc(nulls_first=True), "kind", "pk")
         .values_list(*_COLUMNS)
         .iterator(chunk_size=CHUNK_SIZE)

@@ -86,6 +86,7 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
         "progress",
         "download",
         "error",
+        "note",
         "created_at_jalali",
         "started_at_jalali",
         "finished_at_jalali",
@@ -153,6 +154,8 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
 
     @admin.display(description="فایل")
     def download(self, job: ExportJob) -> str:
+        if job.status == ExportStatus.EXPIRED:
+            return "فایل منقضی شده و حذف شده است"
         if job.status != ExportStatus.DONE:
             return "-"
         if not job.file:

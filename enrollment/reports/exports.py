@@ -12,6 +12,10 @@ Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` over select_related joins 
 time to a scratch file (the csv module; openpyxl's write-only workbook), so memory stays flat however
 many rows there are. Every export, small or large, leaves an ExportJob row: who took what, when.
 
+The rows are read on the read replica when there is one (core.db_router.reading_replica), seconds behind
+the primary at most; the scope (enrollment.selectors.scope_of), the job and its progress stay on the primary.
+The file goes through STORAGES["default"] (S3 in production), so any web machine can serve its download.
+
 Every cell goes through core.spreadsheet on its way out: text that a spreadsheet would run as a formula
 (a name typed as «=HYPERLINK(...)») is written as text.
 """
@@ -42,6 +46,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from core import jalali
+from core.db_router import reading_replica
 from core.spreadsheet import safe_cell, safe_row, xlsx_row
 from enrollment import selectors
 from enrollment.models import EnrollmentRequest, Pensioner, RequestItem
@@ -262,11 +267,12 @@ def export_write(
     cells = _cell_readers(resource)
     sheet = SHEETS[file_format](out, title=spec.sheet_title, headers=resource.get_export_headers())
     written = 0
-    for obj in rows.iterator(chunk_size=CHUNK_SIZE):
-        sheet.write([cell(obj) for cell in cells])
-        written += 1
-        if on_chunk is not None and written % CHUNK_SIZE == 0:
-            on_chunk(written)
+    with reading_replica():  # the rows (progress updates are writes: the primary)
+        for obj in rows.iterator(chunk_size=CHUNK_SIZE):
+            sheet.write([cell(obj) for cell in cells])
+            written += 1
+            if on_chunk is not None and written % CHUNK_SIZE == 0:
+                on_chunk(written)
     sheet.close()
     return written
 
@@ -320,7 +326,9 @@ def export_start(
     selection = list(ids) if ids is not None else None
     rows = export_rows(user=user, kind=kind, query=query, ids=selection)
     limit = inline_max()
-    if rows.order_by()[: limit + 1].count() > limit:
+    with reading_replica():
+        large = rows.order_by()[: limit + 1].count() > limit
+    if large:
         return _job_create(user=user, kind=kind, file_format=file_format, query=query, ids=selection)
     buffer = io.BytesIO()
     written = export_write(kind=kind, rows=rows, file_format=file_format, out=buffer)
@@ -420,7 +428,8 @@ def _job_write(job: ExportJob, mine: QuerySet[ExportJob]) -> int:
     if not may_export(job.user, job.kind):
         raise PermissionError(REFUSED)
     rows = export_rows(user=job.user, kind=job.kind, query=job.query, ids=job.selected_ids)
-    total = rows.count()
+    with reading_replica():
+        total = rows.count()
     _progress(mine, total_estimate=total)
 
     def on_chunk(written: int) -> None:

@@ -19,10 +19,12 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "در حال آماده‌سازی"
     DONE = "done", "آماده"
     FAILED = "failed", "ناموفق"
+    EXPIRED = "expired", "منقضی‌شده"
 
 
 class ExportJob(models.Model):
     """queued → running (claimed by one worker) → done, with the file; or failed, with the reason.
+    A done job's file is deleted EXPORT_FILES_KEEP_DAYS after it was written: the job is then expired.
 
     The rows are not stored: `query` (the admin list's filters and search) and `selected_ids` say which
     rows the user asked for, and the task reads them again through the user's scope when it runs.
@@ -49,6 +51,8 @@ class ExportJob(models.Model):
         "آخرین پیشرفت", null=True, blank=True, help_text="هر دسته از ردیف‌ها که نوشته می‌شود به‌روز می‌شود"
     )
     finished_at = models.DateTimeField("زمان پایان", null=True, blank=True)
+    expired_at = models.DateTimeField("زمان حذف فایل", null=True, blank=True)
+    note = models.TextField("توضیح", blank=True)
 
     class Meta:
         verbose_name = "خروجی"

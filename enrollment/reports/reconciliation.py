@@ -40,6 +40,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, V
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncDate
 
 from core import jalali
+from core.db_router import reading_replica
 from core.text import to_persian_digits
 from enrollment.deductions.models import DeductionDocument, DeductionStatus
 from enrollment.models import EnrollmentRequest, Operation, RequestItem, RequestStatus
@@ -82,17 +83,19 @@ class _Check:
 def reconciliation_counts(period: ContractPeriod) -> dict[str, int]:
     """How many findings of each kind: one COUNT per check, every kind listed."""
     counts = dict.fromkeys(FindingKind.values, 0)
-    for check in _checks(period):
-        counts[check.kind] += check.rows.count()
+    with reading_replica():
+        for check in _checks(period):
+            counts[check.kind] += check.rows.count()
     return counts
 
 
 def reconcile(period: ContractPeriod, *, limit: int | None = FINDINGS_PER_CHECK) -> list[Finding]:
     """The findings, at most `limit` from each check (None: all of them)."""
     findings = []
-    for check in _checks(period):
-        rows = check.rows if limit is None else check.rows[:limit]
-        findings.extend(check.explain(row) for row in rows)
+    with reading_replica():
+        for check in _checks(period):
+            rows = check.rows if limit is None else check.rows[:limit]
+            findings.extend(check.explain(row) for row in rows)
     return findings
 
 

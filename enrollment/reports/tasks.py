@@ -1,6 +1,7 @@
-"""django-q2 entry points; the work is in exports."""
+"""django-q2 entry points; the work is in exports, expiry and the dashboard."""
 
 from enrollment.reports.dashboard import reconciliation_refresh
+from enrollment.reports.expiry import export_files_expire
 from enrollment.reports.exports import export_job_run
 
 
@@ -13,3 +14,8 @@ def reconciliation_refresh_task(period_id: int) -> str:
     """Queued by the admin home when its reconciliation figures are missing or stale."""
     figures = reconciliation_refresh(period_id)
     return f"{figures.total} findings"
+
+
+def export_files_expire_task() -> int:
+    """The "export_files_expire" schedule, hourly: deletes the files kept longer than EXPORT_FILES_KEEP_DAYS."""
+    return export_files_expire()

@@ -246,7 +246,8 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
             queryset,
             queue,
             lambda new, old: (
-                f"انتقال بیمه‌شدگان «{old.title}» به «{new.title}» در صف اجرا قرار گرفت. نتیجه در «تاریخچه» "
+                f"انتقال بیمه‌شدگان «{old.title}» به «{new.title}» در صف اجرا قرار گرفت. پیشرفت آن در "
+                "«انتقال‌ها به دوره جدید» دیده می‌شود و نتیجه در «تاریخچه» "
                 f"دوره «{new.title}» ثبت می‌شود. نرخ‌های این دوره پس از انتقال قابل تغییر نیستند."
             ),
         )

@@ -80,6 +80,7 @@ class RolloverJobAdmin(JobAdmin):
         "heartbeat_at_jalali", "finished_at_jalali",
     ]  # fmt: skip
     list_select_related = ["old_period", "new_period"]
+    list_filter = ["status", "new_period"]
     fields = [*list_display, "summary", "user"]
     readonly_fields = fields
     restart_job = staticmethod(jobs.rollover_restart)

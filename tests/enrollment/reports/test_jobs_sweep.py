@@ -188,3 +188,13 @@ def test_only_failed_jobs_are_restarted(client, manager, world, new_period, djan
 def test_branch_staff_have_no_rollover_list(client, branch_tehran):
     client.force_login(branch_tehran)
     assert client.get(reverse("admin:loans_rolloverjob_changelist")).status_code == 403
+
+
+def test_the_periods_page_shows_its_last_rollover_and_links_to_its_list(client, manager, world, new_period):
+    _failed(_job(RolloverJob, manager, world, new_period))
+    client.force_login(manager)
+    page = client.get(reverse("admin:policies_contractperiod_change", args=[new_period.pk])).content.decode()
+    assert "آخرین انتقال به این دوره" in page and "نیمه‌تمام ماند" in page
+    assert f"?new_period__id__exact={new_period.pk}" in page
+    listing = client.get(reverse("admin:loans_rolloverjob_changelist"), {"new_period__id__exact": new_period.pk})
+    assert listing.status_code == 200 and len(listing.context["cl"].result_list) == 1

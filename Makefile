@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py lint_migrations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: $(STAMP)

@@ -12,6 +12,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core import jalali
 from core.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
@@ -110,7 +112,7 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     search_fields = ["title", "insurer"]
     inlines = [TermsVersionInline, PremiumRateInline]
     actions = ["next_period_create", "activate", "close", "announce", "rollover"]
-    readonly_fields = ["is_active"]  # «فعال کردن» switches the active period in one transaction
+    readonly_fields = ["is_active", "rollover_state"]  # «فعال کردن» switches the active period in one transaction
     fieldsets = [
         (None, {"fields": ["title", "insurer", "directive_reference", "is_active"]}),
         ("پوشش و مهلت", {"fields": ["coverage_start", "coverage_end", "window_opens_at", "window_closes_at"]}),
@@ -132,10 +134,25 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
         return readonly + [name for name in frozen if name not in readonly]
 
     def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append(("انتقال بیمه‌شدگان دوره قبل", {"fields": ["rollover_state"]}))
         locked = _charges_locked(obj)
         if not locked:
-            return super().get_fieldsets(request, obj)
-        return [(None, {"description": locked, "fields": []}), *super().get_fieldsets(request, obj)]
+            return fieldsets
+        return [(None, {"description": locked, "fields": []}), *fieldsets]
+
+    @admin.display(description="آخرین انتقال به این دوره")
+    def rollover_state(self, obj: ContractPeriod) -> str:
+        """The last rollover job into this period, linked to the list where a failed one is started again."""
+        job = obj.rollover_jobs.order_by("-created_at", "-id").first()
+        if job is None:
+            return "-"
+        text = f"{job.get_status_display()} ({jalali.format_datetime(job.created_at)})"
+        if job.error:
+            text += f": {job.error}"
+        url = reverse("admin:loans_rolloverjob_changelist") + f"?new_period__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, text)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not _charges_locked(obj)
@@ -246,7 +263,8 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
             queryset,
             queue,
             lambda new, old: (
-                f"انتقال بیمه‌شدگان «{old.title}» به «{new.title}» در صف اجرا قرار گرفت. نتیجه در «تاریخچه» "
+                f"انتقال بیمه‌شدگان «{old.title}» به «{new.title}» در صف اجرا قرار گرفت. پیشرفت آن در "
+                "«انتقال‌ها به دوره جدید» دیده می‌شود و نتیجه در «تاریخچه» "
                 f"دوره «{new.title}» ثبت می‌شود. نرخ‌های این دوره پس از انتقال قابل تغییر نیستند."
             ),
         )

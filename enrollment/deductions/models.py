@@ -1,9 +1,11 @@
 """Premium deduction documents «اسناد کسر کسورات» (point 12): what the payroll deducts each month."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from core.jobs import PENDING, BackgroundJob
 from enrollment.models import Dependent, EnrollmentRequest, Pensioner
 from policies.models import ContractPeriod, InsuranceKind
 
@@ -76,3 +78,67 @@ class DeductionDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} - {self.pensioner_id}"
+
+
+class RolloverJob(BackgroundJob):
+    """One rollover of a period's insured into the next (rollover.py), run in slices by django-q2.
+
+    `progress` is the running RolloverResult, saved in the same transaction as each batch it counts, so a
+    slice killed half-way loses neither documents nor counts: the next attempt resumes after
+    `progress.last_document_id`. At most one rollover per pair of periods is queued or running.
+    """
+
+    old_period = models.ForeignKey(ContractPeriod, on_delete=models.PROTECT, related_name="+", verbose_name="دوره قبل")
+    new_period = models.ForeignKey(
+        ContractPeriod, on_delete=models.PROTECT, related_name="rollover_jobs", verbose_name="دوره جدید"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="درخواست‌کننده",
+    )
+    progress = models.JSONField("پیشرفت", null=True, blank=True, help_text="شمارش‌های تا این لحظه")
+    total_estimate = models.PositiveIntegerField("اسناد فعال دوره قبل در شروع", null=True, blank=True)
+    summary = models.TextField("نتیجه", blank=True)
+
+    class Meta:
+        verbose_name = "انتقال به دوره جدید"
+        verbose_name_plural = "انتقال‌ها به دوره جدید"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["old_period", "new_period"],
+                condition=Q(status__in=PENDING),
+                name="one_pending_rollover_per_pair",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"انتقال به «{self.new_period}»"
+
+
+class MonthlyListJob(BackgroundJob):
+    """The monthly deduction list of a branch (monthly.py) too large to write inside a request: written by
+    a django-q2 task to the default storage, downloaded from the list's page."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="درخواست‌کننده"
+    )
+    branch = models.ForeignKey("enrollment.Branch", on_delete=models.CASCADE, related_name="+", verbose_name="شعبه")
+    month = models.DateField("ماه", help_text="روز اول ماه شمسی")
+    file_format = models.CharField("قالب فایل", max_length=4, choices=[("xlsx", "اکسل (XLSX)"), ("csv", "CSV")])
+    rows_written = models.PositiveIntegerField("ردیف‌های نوشته‌شده", default=0)
+    total_estimate = models.PositiveIntegerField("تعداد کل ردیف‌ها", null=True, blank=True)
+    file = models.FileField("فایل", upload_to="deductions/%Y/%m/", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "فایل فهرست ماهانه کسور"
+        verbose_name_plural = "فایل‌های فهرست ماهانه کسور"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["branch", "month", "-created_at"], name="monthly_job_branch_month")]
+
+    def __str__(self) -> str:
+        return f"فهرست کسور {self.branch_id} ({self.get_file_format_display()})"

@@ -20,6 +20,7 @@ On PostgreSQL a batch's rows are locked with SKIP LOCKED, so two runs at once sh
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -115,18 +116,24 @@ def period_rollover(
     batch_size: int = BATCH_SIZE,
     after_id: int = 0,
     deadline: float | None = None,
+    on_batch: Callable[[RolloverResult], None] | None = None,
 ) -> RolloverResult:
     """Carries the insured of `old` into `new` (see the module's docstring).
 
     Starts after document `after_id`; with a `deadline` (time.monotonic()) it stops after the batch that
-    passes it, with `finished` False and `last_document_id` where to resume.
+    passes it, with `finished` False and `last_document_id` where to resume. `on_batch` is called with the
+    result so far inside each batch's transaction; an exception there rolls the batch back.
     """
     rollover_check(old=old, new=new)
     period_charges_lock([new.pk])  # the rates it carries at may not change under it
     plan = _Plan(old=old, new=new, by=by, rates=list(new.rates.all()))
     result = RolloverResult(last_document_id=after_id)
     while True:
-        if not _batch_carry(plan, result, batch_size):
+        with transaction.atomic():
+            taken = _batch_carry(plan, result, batch_size)
+            if taken and on_batch is not None:
+                on_batch(result)  # in the batch's transaction: its counts commit with its documents
+        if not taken:
             result.finished = True
             return result
         if deadline is not None and time.monotonic() >= deadline:
@@ -161,9 +168,8 @@ def _person_key(pensioner_id: int, dependent_id: int | None, kind: str) -> tuple
     return ("dependent", dependent_id, kind) if dependent_id else ("main", pensioner_id, kind)
 
 
-@transaction.atomic
 def _batch_carry(plan: _Plan, result: RolloverResult, batch_size: int) -> int:
-    """One batch: returns how many old documents it took (0: nothing left)."""
+    """One batch, inside the caller's transaction: returns how many old documents it took (0: nothing left)."""
     documents = list(
         DeductionDocument.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("pensioner", "dependent")

@@ -1,60 +1,43 @@
-"""django-q2 entry points for contract periods.
+"""django-q2 entry points for the deduction documents' jobs; the work is in jobs.py.
 
-The rollover runs in slices that end well inside the cluster's task timeout; a slice that has not
-finished queues the next one with its running totals. A slice killed half-way loses no work: each
-batch commits on its own and the rollover is idempotent, so the retried slice resumes (only the
-summary's counts then miss the batches the killed slice had committed).
-
-When the last slice ends, the summary (counts and the first persons not carried, with their reasons)
-is written as a history row of the new period, with the manager who asked for it as its user: it is
-on the period's «تاریخچه» page in the admin.
+The rollover runs in slices that end well inside the cluster's task timeout; a slice that has not finished
+queues the next one. Each batch commits with its counts on the job (RolloverJob.progress), so a slice
+killed half-way loses nothing: the sweep queues the job again and it resumes after the last batch that
+committed. When the last slice ends, the summary (counts and the first persons not carried, with their
+reasons) is on the job and is written as a history row of the new period, with the manager who asked for
+it as its user: it is on the period's «تاریخچه» page in the admin.
 """
 
-import time
-
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django_q.tasks import async_task
-from simple_history.utils import bulk_update_with_history
 
-from enrollment.deductions import rollover
-from enrollment.deductions.rollover import RolloverResult, period_rollover
+from core.jobs import PENDING
+from enrollment.deductions import jobs
+from enrollment.deductions.models import RolloverJob
 from policies.models import ContractPeriod
 
-ROLLOVER_TASK = "enrollment.deductions.tasks.period_rollover_task"
-SLICE_SECONDS = 60  # Q_CLUSTER["timeout"] is 120
-SUMMARY_NAMES = 20  # persons not carried named in the summary; each has its reason on its document anyway
+
+def rollover_job_task(job_id: int) -> str | None:
+    """One slice of a rollover job."""
+    return jobs.rollover_job_run(job_id=job_id)
 
 
-def period_rollover_queue(*, old: ContractPeriod, new: ContractPeriod, by) -> None:
-    """Queues the rollover once the caller's transaction commits."""
-
-    def enqueue() -> None:
-        async_task(ROLLOVER_TASK, old.pk, new.pk, by.pk if by else None, task_name=f"rollover-{old.pk}-{new.pk}")
-
-    transaction.on_commit(enqueue)
+def monthly_list_job_task(job_id: int) -> str | None:
+    """Writes the file of a monthly deduction list job."""
+    return jobs.monthly_job_run(job_id=job_id)
 
 
-def period_rollover_task(old_id: int, new_id: int, user_id: int | None, progress: dict | None = None) -> str:
-    old = ContractPeriod.objects.get(pk=old_id)
-    new = ContractPeriod.objects.get(pk=new_id)
-    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    done = RolloverResult.from_dict(progress) if progress else RolloverResult()
-    result = done.add(
-        period_rollover(
-            old=old,
-            new=new,
-            by=by,
-            batch_size=rollover.BATCH_SIZE,
-            after_id=done.last_document_id,
-            deadline=time.monotonic() + SLICE_SECONDS,
-        )
-    )
-    summary = result.summary(old=old, new=new, names=SUMMARY_NAMES)
-    if not result.finished:
-        progress = {**result.as_dict(), "not_carried": result.as_dict()["not_carried"][:SUMMARY_NAMES]}
-        async_task(ROLLOVER_TASK, old_id, new_id, user_id, progress, task_name=f"rollover-{old_id}-{new_id}")
-        return summary
-    # A history row with no change to the period: its reason is the report.
-    bulk_update_with_history([new], ContractPeriod, [], default_user=by, default_change_reason=summary)
-    return summary
+def period_rollover_queue(*, old: ContractPeriod, new: ContractPeriod, by) -> RolloverJob:
+    """The rollover as a job, queued once the caller's transaction commits."""
+    return jobs.rollover_start(old=old, new=new, by=by)
+
+
+def period_rollover_task(old_id: int, new_id: int, user_id: int | None, progress: dict | None = None) -> str | None:
+    """A slice queued by the release before rollover jobs (still in the broker when it was deployed): it
+    becomes the pair's job, resuming from its progress."""
+    with transaction.atomic():
+        job = RolloverJob.objects.filter(old_period_id=old_id, new_period_id=new_id, status__in=PENDING).first()
+        if job is None:
+            job = RolloverJob.objects.create(
+                old_period_id=old_id, new_period_id=new_id, user_id=user_id, progress=progress
+            )
+    return jobs.rollover_job_run(job_id=job.pk)

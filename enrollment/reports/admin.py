@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
+from core.jobs import job_restart
 from core.text import format_number, to_persian_digits
 from enrollment.reports import exports, views
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
@@ -94,6 +95,7 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
     ]
     readonly_fields = fields
     change_list_template = "admin/reports/exportjob/change_list.html"
+    actions = ["restart"]
 
     created_at_jalali = jalali_column("created_at", "زمان درخواست", with_time=True)
     started_at_jalali = jalali_column("started_at", "زمان شروع", with_time=True)
@@ -135,6 +137,23 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
         """The list refreshes itself while one of its jobs is still being written."""
         pending = self.get_queryset(request).filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
         return super().changelist_view(request, {**(extra_context or {}), "refresh_seconds": 5 * pending.exists()})
+
+    def has_restart_permission(self, request) -> bool:
+        return exports.may_export_any(request.user)
+
+    @admin.action(description="شروع دوباره", permissions=["restart"])
+    def restart(self, request, queryset):
+        """A failed export back to the queue; it runs again as its requester, within their scope as it is now."""
+        failed = [job for job in queryset if job.status == ExportStatus.FAILED]
+        restarted = sum(
+            job_restart(job, queue=exports.export_job_queue, rows_written=0, total_estimate=None, file="")
+            for job in failed
+        )
+        if restarted:
+            text = f"{to_persian_digits(restarted)} خروجی دوباره در صف قرار گرفت."
+            self.message_user(request, text, messages.SUCCESS)
+        if restarted < len(queryset):
+            self.message_user(request, "فقط خروجی‌های ناموفق را می‌توان دوباره شروع کرد.", messages.WARNING)
 
     @admin.display(description="درخواست‌کننده", ordering="user__username")
     def requested_by(self, job: ExportJob) -> str:

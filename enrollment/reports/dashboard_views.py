@@ -9,15 +9,17 @@ Wired in config/urls.py before the admin's own URLs:
 from collections import Counter
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 
 from core import jalali
 from core.jalali import JalaliParseError
+from core.jobs import PENDING, JobStatus
 from enrollment import selectors
+from enrollment.deductions import jobs as deduction_jobs
 from enrollment.deductions import monthly
 from enrollment.models import Branch
 from enrollment.reports.dashboard import (
@@ -33,6 +35,10 @@ from policies.selectors import period_active
 app_name = "reports_dashboard"
 
 VIEW_DEDUCTIONS = "loans.view_deductiondocument"
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class MonthlyListForm(forms.Form):
@@ -51,7 +57,9 @@ class MonthlyListForm(forms.Form):
 
 
 def monthly_deductions(request: HttpRequest) -> HttpResponse:
-    """The form, the totals of the chosen branch and month, and the CSV / XLSX downloads."""
+    """The form, the totals of the chosen branch and month, and the CSV / XLSX downloads: written at once
+    for a list up to REPORTS_MONTHLY_INLINE_MAX documents, by a background job (MonthlyListJob) for a larger
+    one, whose progress and file the page shows."""
     if not request.user.has_perm(VIEW_DEDUCTIONS):
         raise PermissionDenied
     branches = list(selectors.branches_of(request.user).order_by("code").values_list("pk", "name"))
@@ -68,18 +76,61 @@ def monthly_deductions(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         branch = Branch.objects.get(pk=form.cleaned_data["branch"])
         month = form.cleaned_data["month"]
+        totals = monthly.month_totals(branch_id=branch.pk, month=month)
+        large = totals.documents > deduction_jobs.monthly_inline_max()
+        if request.method == "POST":
+            return _monthly_job_post(request, branch, month)
         export = request.GET.get("export")
+        if export in ("csv", "xlsx") and large:
+            return redirect(request.path + "?" + _query(branch, month))  # never built inside a request
         if export == "csv":
             return _csv_response(branch, month)
         if export == "xlsx":
             return _xlsx_response(branch, month)
+        files = list(deduction_jobs.monthly_jobs_visible_to(request.user).filter(branch=branch, month=month)[:5])
         context.update(
             branch=branch,
             month=month,
-            totals=monthly.month_totals(branch_id=branch.pk, month=month),
-            query=f"branch={branch.pk}&month={monthly.month_label(month)}",
+            totals=totals,
+            query=_query(branch, month),
+            large=large,
+            inline_max=deduction_jobs.monthly_inline_max(),
+            files=files,
+            refresh_seconds=5 * any(job.status in PENDING for job in files),
         )
     return render(request, "admin/reports/monthly/deductions.html", context)
+
+
+def _query(branch: Branch, month) -> str:
+    return f"branch={branch.pk}&month={monthly.month_label(month)}"
+
+
+def _monthly_job_post(request: HttpRequest, branch: Branch, month) -> HttpResponse:
+    """«ساختن فایل» queues the list's file; «شروع دوباره» restarts one of the user's failed files."""
+    file_format = request.POST.get("build")
+    if file_format in ("csv", "xlsx"):
+        deduction_jobs.monthly_start(user=request.user, branch=branch, month=month, file_format=file_format)
+        messages.info(request, "فایل فهرست در پس‌زمینه ساخته می‌شود؛ همین صفحه پیشرفت آن را نشان می‌دهد.")
+    elif (restart := request.POST.get("restart", "")).isdigit():
+        job = deduction_jobs.monthly_jobs_visible_to(request.user).filter(pk=int(restart), branch=branch).first()
+        if job is None:
+            raise Http404
+        if deduction_jobs.monthly_restart(job):
+            messages.info(request, "ساختن فایل دوباره در صف قرار گرفت.")
+    return redirect(request.path + "?" + _query(branch, month))
+
+
+def monthly_file(request: HttpRequest, job_id: int) -> FileResponse:
+    """The file of a finished monthly list job, for whom may still take that branch's list."""
+    job = deduction_jobs.monthly_jobs_visible_to(request.user).filter(pk=job_id, status=JobStatus.DONE).first()
+    if job is None or not job.file or not deduction_jobs.may_take_monthly(request.user, job.branch_id):
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=_file_name(job.branch, job.month, job.file_format),
+        content_type=CONTENT_TYPES[job.file_format],
+    )
 
 
 def _branch_in(value: str, branches: list[tuple[int, str]]) -> bool:
@@ -108,7 +159,7 @@ def _xlsx_response(branch: Branch, month) -> FileResponse:
         workbook,
         as_attachment=True,
         filename=_file_name(branch, month, "xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=CONTENT_TYPES["xlsx"],
     )
 
 
@@ -149,5 +200,6 @@ def _period(value: str) -> ContractPeriod | None:
 
 urlpatterns = [
     path("monthly-deductions/", admin.site.admin_view(monthly_deductions), name="monthly_deductions"),
+    path("monthly-deductions/file/<int:job_id>/", admin.site.admin_view(monthly_file), name="monthly_file"),
     path("reconciliation/", admin.site.admin_view(reconciliation), name="reconciliation"),
 ]

@@ -355,6 +355,11 @@ def _job_create(*, user: AbstractBaseUser, kind: str, file_format: str, query: s
     return job
 
 
+def export_job_queue(job_id: int) -> None:
+    """Queues a job's task after commit: a new job, a restarted one, or one the sweep found stalled."""
+    _run_after_commit(job_id)
+
+
 def _run_after_commit(job_id: int) -> None:
     def enqueue() -> None:
         try:

@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from core import jalali
 from core.jalali import JalaliParseError
 from enrollment import workflow
+from enrollment.deductions import jobs as deduction_jobs
 from enrollment.deductions import monthly
-from enrollment.deductions.models import DeductionDocument, DeductionStatus
+from enrollment.deductions.models import DeductionDocument, DeductionStatus, MonthlyListJob
 from enrollment.models import Operation
 from tests.enrollment.conftest import file_request
 
@@ -176,3 +177,100 @@ def test_the_list_is_read_in_one_query_whatever_its_length(enrolled_a, withdrawn
     with django_assert_num_queries(1):
         rows = list(monthly.month_rows(branch_id=enrolled_a.branch_id, month=DEY))
     assert len(rows) == 5
+
+
+# --- A large branch's list is a background job: queued by the page, written to the default storage ---------
+
+
+@pytest.fixture
+def large(settings):
+    """Any list over two documents is large."""
+    settings.REPORTS_MONTHLY_INLINE_MAX = 2
+
+
+def _in_request_rows(client, branch_id: int, file_format: str) -> list[list]:
+    response = client.get(URL, {"branch": branch_id, "month": "1405/10", "export": file_format})
+    return _file_rows(b"".join(response.streaming_content), file_format)
+
+
+def _file_rows(content: bytes, file_format: str) -> list[list]:
+    if file_format == "csv":
+        text = content.decode("utf-8")
+        assert text.startswith("\ufeff")
+        return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_job_writes_the_same_file_as_the_request_did(
+    client, enrolled_a, branch_tehran, settings, django_capture_on_commit_callbacks, file_format
+):
+    client.force_login(branch_tehran)
+    branch_id = enrolled_a.branch_id
+    expected = _in_request_rows(client, branch_id, file_format)  # small: still written in the request
+    settings.REPORTS_MONTHLY_INLINE_MAX = 2
+    page = client.get(URL, {"branch": branch_id, "month": "1405/10"}).content.decode()
+    assert 'name="build"' in page and "export=csv" not in page
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = client.post(f"{URL}?branch={branch_id}&month=1405/10", {"build": file_format}, follow=True)
+    assert len(queued) == 1
+    assert "در پس‌زمینه ساخته می‌شود" in response.content.decode()
+    job = MonthlyListJob.objects.get()
+    assert (job.status, job.user, job.rows_written, job.total_estimate) == ("done", branch_tehran, 5, 5)
+    assert job.file.name.startswith("deductions/")
+    download = reverse("reports_dashboard:monthly_file", args=[job.pk])
+    assert download in client.get(URL, {"branch": branch_id, "month": "1405/10"}).content.decode()
+    response = client.get(download)
+    assert f"deductions-1012-1405-10.{file_format}" in response["Content-Disposition"]
+    assert _file_rows(b"".join(response.streaming_content), file_format) == expected
+
+
+def test_a_large_list_is_never_built_inside_the_request(client, enrolled_a, branch_tehran, large, monkeypatch):
+    def refuse(**kwargs):
+        raise AssertionError("built in the request")
+
+    monkeypatch.setattr(monthly, "month_rows", refuse)
+    client.force_login(branch_tehran)
+    for export in ("csv", "xlsx"):
+        response = client.get(URL, {"branch": enrolled_a.branch_id, "month": "1405/10", "export": export})
+        assert response.status_code == 302 and "export" not in response.url
+
+
+def test_the_page_follows_the_jobs_progress_and_offers_a_restart(client, enrolled_a, branch_tehran, large):
+    job = MonthlyListJob.objects.create(
+        user=branch_tehran, branch_id=enrolled_a.branch_id, month=DEY, file_format="xlsx", status="running",
+        rows_written=2000, total_estimate=5000,
+    )  # fmt: skip
+    client.force_login(branch_tehran)
+    page = client.get(URL, {"branch": enrolled_a.branch_id, "month": "1405/10"}).content.decode()
+    assert "۲٬۰۰۰ از ۵٬۰۰۰ ردیف" in page and 'http-equiv="refresh"' in page
+    MonthlyListJob.objects.filter(pk=job.pk).update(status="failed", error="ساختن فایل ناموفق بود: دیسک پر است")
+    page = client.get(URL, {"branch": enrolled_a.branch_id, "month": "1405/10"}).content.decode()
+    assert "دیسک پر است" in page and "شروع دوباره" in page and 'http-equiv="refresh"' not in page
+    client.post(f"{URL}?branch={enrolled_a.branch_id}&month=1405/10", {"restart": job.pk})
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("queued", "")
+
+
+def test_another_branchs_staff_get_neither_the_job_nor_its_file(
+    client, enrolled_a, branch_tehran, branch_karaj, large, django_capture_on_commit_callbacks
+):
+    client.force_login(branch_tehran)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{URL}?branch={enrolled_a.branch_id}&month=1405/10", {"build": "csv"})
+    job = MonthlyListJob.objects.get()
+    client.force_login(branch_karaj)
+    assert client.get(reverse("reports_dashboard:monthly_file", args=[job.pk])).status_code == 404
+    response = client.post(f"{URL}?branch={enrolled_a.branch_id}&month=1405/10", {"build": "csv"})
+    assert response.status_code == 404 and MonthlyListJob.objects.count() == 1
+
+
+def test_a_user_who_lost_the_branch_gets_no_file(enrolled_a, branch_tehran):
+    job = MonthlyListJob.objects.create(
+        user=branch_tehran, branch_id=enrolled_a.branch_id, month=DEY, file_format="csv"
+    )
+    branch_tehran.groups.clear()
+    assert deduction_jobs.monthly_job_run(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error == deduction_jobs.MONTHLY_REFUSED and not job.file

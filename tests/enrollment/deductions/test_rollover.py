@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from core import jalali
-from enrollment.deductions import rollover, tasks
-from enrollment.deductions.models import DeductionDocument, DeductionStatus
+from enrollment.deductions import jobs, rollover, tasks
+from enrollment.deductions.models import DeductionDocument, DeductionStatus, RolloverJob
 from enrollment.deductions.rollover import period_rollover
+from enrollment.reports.sweep import jobs_sweep
 from policies import services
 from policies.models import ContractPeriod, Relation
 from policies.selectors import rate_for
@@ -269,20 +271,60 @@ def test_admin_action_on_the_first_period_is_refused(client, world, manager):
     assert any("دوره‌ای پیش از این دوره نیست" in str(m) for m in response.context["messages"])
 
 
-def test_the_task_runs_in_slices_that_queue_the_next_one(world, new_period, manager, monkeypatch):
+def test_the_job_runs_in_slices_that_queue_the_next_one(
+    world, new_period, manager, monkeypatch, django_capture_on_commit_callbacks
+):
     _insured(2, world)  # six documents
-    monkeypatch.setattr(tasks, "SLICE_SECONDS", 0)
+    monkeypatch.setattr(jobs, "SLICE_SECONDS", 0)
     monkeypatch.setattr(rollover, "BATCH_SIZE", 2)
-    calls = []
-    real_async = tasks.async_task
-
-    def counting(*args, **kwargs):
-        calls.append(args)
-        return real_async(*args, **kwargs)
-
-    monkeypatch.setattr(tasks, "async_task", counting)
-    summary = tasks.period_rollover_task(world.pk, new_period.pk, manager.pk)
-    assert len(calls) == 3  # one batch a slice; the fourth slice finds nothing left and writes the summary
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = tasks.period_rollover_queue(old=world, new=new_period, by=manager)
+    assert len(callbacks) == 4  # one batch a slice; the fourth slice finds nothing left and writes the summary
+    job.refresh_from_db()
+    assert (job.status, job.total_estimate, jobs.rollover_processed(job)) == ("done", 6, 6)
     assert DeductionDocument.objects.filter(period=new_period).count() == 6
-    assert "(نیمه‌تمام)" in summary
-    assert "۶ سند کسر منتقل شد" in new_period.history.latest().history_change_reason
+    assert "۶ سند کسر منتقل شد" in job.summary == new_period.history.latest().history_change_reason
+
+
+def test_a_second_start_while_one_is_pending_returns_the_same_job(world, new_period, manager):
+    first = tasks.period_rollover_queue(old=world, new=new_period, by=manager)
+    assert tasks.period_rollover_queue(old=world, new=new_period, by=manager) == first
+    assert RolloverJob.objects.count() == 1
+
+
+def test_a_slice_queued_by_the_release_before_jobs_becomes_a_job_and_resumes(world, new_period, manager):
+    _insured(1, world)  # five documents
+    first = period_rollover(old=world, new=new_period, by=manager, batch_size=3, deadline=0)
+    assert tasks.period_rollover_task(world.pk, new_period.pk, manager.pk, first.as_dict()) == "done"
+    job = RolloverJob.objects.get()
+    assert (job.progress["carried"], job.user) == (5, manager)
+    assert "۵ سند کسر منتقل شد" in job.summary
+
+
+def test_a_slice_killed_mid_batch_loses_neither_documents_nor_counts(
+    world, new_period, manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    _insured(2, world)  # six documents
+    monkeypatch.setattr(rollover, "BATCH_SIZE", 2)
+    beats = []
+    real_beat = jobs.job_beat
+
+    def dies_in_the_second_batch(mine, **values):
+        beats.append(values)
+        if len(beats) == 2:
+            raise KeyboardInterrupt  # the worker is killed: nothing in the task catches it
+        real_beat(mine, **values)
+
+    monkeypatch.setattr(jobs, "job_beat", dies_in_the_second_batch)
+    job = RolloverJob.objects.create(old_period=world, new_period=new_period, user=manager)
+    with pytest.raises(KeyboardInterrupt):
+        jobs.rollover_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "running" and job.progress["carried"] == 2  # the second batch rolled back
+    assert DeductionDocument.objects.filter(period=new_period).count() == 2
+    RolloverJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - jobs.ROLLOVER_RULES.stale_after * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_sweep()["rollovers"] == {"requeued": 1, "failed": 0}
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.progress["carried"]) == ("done", 2, 6)
+    assert DeductionDocument.objects.filter(period=new_period).count() == 6

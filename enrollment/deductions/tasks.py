@@ -12,6 +12,7 @@ on the period's «تاریخچه» page in the admin.
 
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_q.tasks import async_task
@@ -22,7 +23,7 @@ from enrollment.deductions.rollover import RolloverResult, period_rollover
 from policies.models import ContractPeriod
 
 ROLLOVER_TASK = "enrollment.deductions.tasks.period_rollover_task"
-SLICE_SECONDS = 60  # Q_CLUSTER["timeout"] is 120
+SLICE_SECONDS = 60  # well inside the "long" cluster's timeout (config/settings/base.py)
 SUMMARY_NAMES = 20  # persons not carried named in the summary; each has its reason on its document anyway
 
 
@@ -30,7 +31,14 @@ def period_rollover_queue(*, old: ContractPeriod, new: ContractPeriod, by) -> No
     """Queues the rollover once the caller's transaction commits."""
 
     def enqueue() -> None:
-        async_task(ROLLOVER_TASK, old.pk, new.pk, by.pk if by else None, task_name=f"rollover-{old.pk}-{new.pk}")
+        async_task(
+            ROLLOVER_TASK,
+            old.pk,
+            new.pk,
+            by.pk if by else None,
+            task_name=f"rollover-{old.pk}-{new.pk}",
+            cluster=settings.LONG_TASKS_CLUSTER,  # never in the way of a login code
+        )
 
     transaction.on_commit(enqueue)
 
@@ -53,7 +61,15 @@ def period_rollover_task(old_id: int, new_id: int, user_id: int | None, progress
     summary = result.summary(old=old, new=new, names=SUMMARY_NAMES)
     if not result.finished:
         progress = {**result.as_dict(), "not_carried": result.as_dict()["not_carried"][:SUMMARY_NAMES]}
-        async_task(ROLLOVER_TASK, old_id, new_id, user_id, progress, task_name=f"rollover-{old_id}-{new_id}")
+        async_task(
+            ROLLOVER_TASK,
+            old_id,
+            new_id,
+            user_id,
+            progress,
+            task_name=f"rollover-{old_id}-{new_id}",
+            cluster=settings.LONG_TASKS_CLUSTER,
+        )
         return summary
     # A history row with no change to the period: its reason is the report.
     bulk_update_with_history([new], ContractPeriod, [], default_user=by, default_change_reason=summary)

@@ -50,6 +50,7 @@ class FakeKavenegar:
         self.calls: list[Call] = []
         self.delivered: dict[str, int] = {}  # localid → messageid of its first delivery
         self.deliveries: list[str] = []  # the localid of every SMS a phone received
+        self.delivering_calls: set[int] = set()  # the index in `calls` of each call that made a delivery
         self.dedup = dedup
         self.slow_seconds = slow_seconds
         self.mode = "up"
@@ -86,6 +87,7 @@ class FakeKavenegar:
             if not self.dedup or local_id not in self.delivered:
                 self.delivered.setdefault(local_id, message_id)
                 self.deliveries.append(local_id)
+                self.delivering_calls.add(len(self.calls) - 1)
             else:
                 message_id = self.delivered[local_id]  # Kavenegar's answer to a repeat: the first message
             entry = {"messageid": message_id, "status": 1, "statustext": "در صف ارسال"}
@@ -123,12 +125,18 @@ class FakeKavenegar:
                     pass
 
             def do_GET(self) -> None:
-                """GET /calls: every send so far, as JSON (the production smoke reads its codes here)."""
+                """GET /calls: every send so far, as JSON (the production smoke reads its codes here), with
+                the time it arrived and whether it reached a phone."""
                 if self.path != "/calls":
                     self.send_error(404)
                     return
                 with fake._lock:
-                    payload = json.dumps([{"path": c.path, "at": c.at, **c.fields} for c in fake.calls]).encode()
+                    payload = json.dumps(
+                        [
+                            {"path": c.path, "at": c.at, "delivered": i in fake.delivering_calls, **c.fields}
+                            for i, c in enumerate(fake.calls)
+                        ]
+                    ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

@@ -3,8 +3,9 @@ uses it and stopped when it ends: PostgreSQL and Redis of their own (Debian's pa
 provider (tests/smoke/fake_sms_provider.py) and django-q2 clusters, all with config.settings.production.
 Not a benchmark: bench/run.py skips files whose name starts with an underscore.
 
-Ports (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_SMS_PORT; defaults 55461, 56461, 8461) and the state directory
-(BENCH_STACK_DIR, default /tmp/sso-bench-stack) are its own, apart from make prod-local's and CI's.
+Ports (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_SMS_PORT; defaults 55461, 56461, 8461, one more each for the
+"faults" stack) and the state directory (BENCH_STACK_DIR, default /tmp/sso-<name>-stack) are its own, apart
+from make prod-local's and CI's, and the two scripts' stacks apart from each other.
 """
 
 import json
@@ -34,11 +35,13 @@ def _as_postgres(*command: str) -> None:
 class Stack:
     """One start()/stop() around a run; every process it starts is its own and is stopped by its pid."""
 
-    def __init__(self, *, fresh: bool = True, sms_timeout: int = 10, slow_seconds: float = 1.5) -> None:
-        self.dir = Path(os.environ.get("BENCH_STACK_DIR", "/tmp/sso-bench-stack"))
-        self.pg_port = int(os.environ.get("BENCH_PG_PORT", "55461"))
-        self.redis_port = int(os.environ.get("BENCH_REDIS_PORT", "56461"))
-        self.sms_port = int(os.environ.get("BENCH_SMS_PORT", "8461"))
+    def __init__(
+        self, name: str, *, fresh: bool = True, sms_timeout: int = 10, slow_seconds: float = 1.5, port_offset: int = 0
+    ) -> None:
+        self.dir = Path(os.environ.get("BENCH_STACK_DIR", f"/tmp/sso-{name}-stack"))
+        self.pg_port = int(os.environ.get("BENCH_PG_PORT", 55461 + port_offset))
+        self.redis_port = int(os.environ.get("BENCH_REDIS_PORT", 56461 + port_offset))
+        self.sms_port = int(os.environ.get("BENCH_SMS_PORT", 8461 + port_offset))
         self.fresh, self.slow_seconds = fresh, slow_seconds
         self.redis: subprocess.Popen | None = None
         self.provider: subprocess.Popen | None = None

@@ -74,7 +74,7 @@ def main() -> int:
     args = parser.parse_args()
     phase = args.phase_seconds
 
-    stack = Stack(sms_timeout=SMS_TIMEOUT, slow_seconds=SLOW_SECONDS)
+    stack = Stack("faults", sms_timeout=SMS_TIMEOUT, slow_seconds=SLOW_SECONDS, port_offset=1)
     try:
         stack.start()
         if args.no_dedup:

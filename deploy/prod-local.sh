@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The production stack on this one machine, as CI runs it: the production settings on Debian's
 # PostgreSQL and Redis, gunicorn (2 workers) and the two qclusters (SMS, and Q_CLUSTER_NAME=long for
-# exports and the rollover), with SMS going to a local fake of the provider (python -m tests.smoke.fake_sms_provider; what it received is listed at its /calls).
+# exports and the rollover), with SMS going to a local fake of the provider
+# (python -m tests.smoke.fake_sms_provider; what it received is listed at its /calls).
 #
 #   deploy/prod-local.sh run     start, print where everything is, stop on Ctrl-C   (make prod-local)
 #   deploy/prod-local.sh start   start in the background and return                  (make smoke)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test worker lint format bench clean prod-local smoke
+.PHONY: demo test worker lint format bench clean prod-local smoke faults
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ smoke: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# SMS under faults (provider errors, a killed worker, Redis and PostgreSQL restarted): none lost, none doubled.
+faults: $(STAMP)
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The production stack on this one machine, as CI runs it: the production settings on Debian's
-# PostgreSQL and Redis, gunicorn (2 workers) and one qcluster, with SMS going to a local fake of the
-# provider (python -m tests.smoke.fake_sms_provider; what it received is listed at its /calls).
+# PostgreSQL and Redis, gunicorn (2 workers) and the two qclusters (SMS, and Q_CLUSTER_NAME=long for
+# exports and the rollover), with SMS going to a local fake of the provider
+# (python -m tests.smoke.fake_sms_provider; what it received is listed at its /calls).
 #
 #   deploy/prod-local.sh run     start, print where everything is, stop on Ctrl-C   (make prod-local)
 #   deploy/prod-local.sh start   start in the background and return                  (make smoke)
@@ -26,7 +27,7 @@ PY=.venv/bin/python
 pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
 
 stop() {
-    for name in gunicorn qcluster sms; do
+    for name in gunicorn qcluster qcluster-long sms; do
         if [ -f "$STATE/$name.pid" ]; then
             kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
             rm -f "$STATE/$name.pid"
@@ -102,6 +103,8 @@ EOF
         --access-logfile "$STATE/access.log" --error-logfile "$STATE/gunicorn.log" --daemon
     $PY manage.py qcluster > "$STATE/qcluster.log" 2>&1 &
     echo $! > "$STATE/qcluster.pid"
+    Q_CLUSTER_NAME=long $PY manage.py qcluster > "$STATE/qcluster-long.log" 2>&1 &
+    echo $! > "$STATE/qcluster-long.pid"
     wait_for "http://127.0.0.1:$WEB_PORT/" 30
 }
 

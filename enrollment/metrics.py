@@ -96,6 +96,12 @@ def _figures():
     yield GaugeMetricFamily(
         "task_queue_depth", "Tasks waiting in the django-q2 broker", value=get_broker().queue_size()
     )
+    if settings.LONG_TASKS_CLUSTER:
+        yield GaugeMetricFamily(
+            "long_task_queue_depth",
+            "Tasks waiting for the long jobs' cluster (exports, rollover)",
+            value=get_broker(settings.LONG_TASKS_CLUSTER).queue_size(),
+        )
 
 
 PRODUCT = CollectorRegistry()  # no auto_describe: registering must not query the database

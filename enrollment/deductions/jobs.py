@@ -57,7 +57,7 @@ def _queue(task: str, job_id: int, name: str) -> None:
 
     def enqueue() -> None:
         try:
-            async_task(task, job_id, task_name=f"{name}-{job_id}")
+            async_task(task, job_id, task_name=f"{name}-{job_id}", cluster=settings.LONG_TASKS_CLUSTER)
         except Exception:
             logger.exception("Could not queue %s job %s; the sweep will", name, job_id)
 

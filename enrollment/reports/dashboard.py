@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
@@ -167,7 +168,9 @@ def reconciliation_summary(period_id: int) -> ReconciliationSummary | None:
     figures = cache.get(key)
     fresh = figures is not None and timezone.now() - figures.computed_at < dt.timedelta(seconds=RECONCILIATION_SECONDS)
     if not fresh and cache.add(f"{key}:queued", True, REFRESH_LOCK_SECONDS):
-        async_task(RECONCILIATION_TASK, period_id, task_name=f"reconciliation-{period_id}")
+        async_task(
+            RECONCILIATION_TASK, period_id, task_name=f"reconciliation-{period_id}", cluster=settings.LONG_TASKS_CLUSTER
+        )
         figures = cache.get(key)  # a worker in the same process (tests, the demo without qcluster) is done already
     return figures
 

@@ -363,7 +363,13 @@ def export_job_queue(job_id: int) -> None:
 def _run_after_commit(job_id: int) -> None:
     def enqueue() -> None:
         try:
-            async_task(RUN_TASK, job_id, task_name=f"export-{job_id}", timeout=task_timeout())
+            async_task(
+                RUN_TASK,
+                job_id,
+                task_name=f"export-{job_id}",
+                timeout=task_timeout(),
+                cluster=settings.LONG_TASKS_CLUSTER,  # never in the way of a login code
+            )
         except Exception:
             # The job would wait in the queue for ever: say so on it, and let the user ask again.
             logger.exception("Could not queue export job %s", job_id)

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -33,8 +33,10 @@ logger = logging.getLogger(__name__)
 
 SEND_TASK = "enrollment.sms.tasks.sms_send_task"
 BACKOFF_CAP = dt.timedelta(hours=1)
-# Far above SMS_TIMEOUT: a row that has been "sending" this long has lost its sender.
-STUCK_AFTER = dt.timedelta(minutes=5)
+# Three times SMS_TIMEOUT: a row that has been "sending" this long has lost its sender. With the sweep
+# every minute (django-q2's scheduler looks every 30 s) such a row is sent again within 2 minutes.
+# Taken over too early it costs nothing worse than a repeated call with the same local id.
+STUCK_AFTER = dt.timedelta(seconds=30)
 # A login code is valid for two minutes; sent later than this it only confuses.
 STALE_AFTER = {"login_code": dt.timedelta(minutes=5)}
 # No sealed code outlives its use: the sweep erases whatever a message still holds after this long
@@ -45,6 +47,8 @@ SWEEP_BATCH = 100
 SWEEP_SECONDS = 50
 # This many failed sends in a row and the provider is taken to be down until the next sweep.
 SWEEP_FAILURES_TO_PAUSE = 3
+# The sweep's outcome key for a message whose send or record met a database error.
+DB_ERROR = "db_error"
 
 STUCK_REASON = "ارسال نیمه‌کاره ماند (فرستنده متوقف شد)؛ دوباره فرستاده می‌شود."
 STALE_REASON = "کد ورود پیش از ارسال منقضی شد؛ فرستاده نشد."
@@ -199,10 +203,11 @@ def sms_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             break
         for message_id in batch:
             last_id = message_id
-            status = sms_send(message_id=message_id, now=now)
+            # The sweep's clock moves on: a row claimed late in a long sweep is not taken for stuck early.
+            status = _send_or_log(message_id, now=now + dt.timedelta(seconds=time.monotonic() - started))
             if status:
                 outcome[str(status)] += 1
-            if status == OutboxStatus.QUEUED:
+            if status in (OutboxStatus.QUEUED, DB_ERROR):
                 failures_in_a_row += 1
             elif status == OutboxStatus.SENT:
                 failures_in_a_row = 0
@@ -211,6 +216,27 @@ def sms_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     if failures_in_a_row >= SWEEP_FAILURES_TO_PAUSE:
         logger.warning("SMS provider failing; sweep paused until its next run")
     return dict(outcome)
+
+
+def _send_or_log(message_id: int, *, now: dt.datetime) -> str | None:
+    """sms_send, but a database error (lost connection, failover) is logged and the sweep goes on.
+
+    The message then stays where the error left it: queued, or "sending" if the provider was already
+    called, and then the stuck-row recovery sends it again with the same local id, which the provider
+    recognises.
+    """
+    try:
+        return sms_send(message_id=message_id, now=now)
+    except DatabaseError:
+        logger.exception("SMS outbox: database error on message %s; the sweep goes on", message_id)
+        _drop_broken_connection()
+        return DB_ERROR
+
+
+def _drop_broken_connection() -> None:
+    """A connection the server dropped is closed, so the next query opens a new one instead of failing."""
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()
 
 
 def _recover_stuck(now: dt.datetime) -> int:

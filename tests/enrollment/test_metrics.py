@@ -45,4 +45,5 @@ def test_the_product_gauges_count_requests_sms_exports_and_tasks(scrape, pension
     assert float(oldest.split()[1]) >= 90 if queued else float(oldest.split()[1]) == 0
     assert 'export_jobs{status="running"} 0.0' in text
     assert "task_queue_depth " in text
+    assert "long_task_queue_depth 0.0" in text  # the long jobs' cluster has its own queue
     assert "django_http_responses_total_by_status_total" in text

@@ -1,7 +1,7 @@
 """The production stack through HTTP, as the proxy calls it (`X-Forwarded-Proto: https`).
 
 Runs only against a running stack (`make smoke`: deploy/prod-local.sh starts it with the production
-settings, PostgreSQL, Redis, gunicorn with 2 workers and one qcluster, SMS to a local fake provider);
+settings, PostgreSQL, Redis, gunicorn with 2 workers and the two qclusters, SMS to a local fake provider);
 SMOKE_ENV_FILE names its stack.env. Nothing here touches the database directly: staff accounts get a
 password and an authenticator key through `manage.py shell`, as an administrator would, and everything
 else goes through the pages.

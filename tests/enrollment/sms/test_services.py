@@ -134,8 +134,8 @@ def test_worker_dead_after_the_provider_took_it_the_resend_reaches_the_phone_onc
     message.refresh_from_db()
     assert message.status == SENDING and kavenegar.deliveries == [str(message.pk)]
 
-    assert sms_sweep(now=t0 + dt.timedelta(minutes=1)) == {}  # still within its sender's time
-    assert sms_send(message_id=message.pk, now=t0 + dt.timedelta(minutes=1)) is None
+    assert sms_sweep(now=t0 + dt.timedelta(seconds=20)) == {}  # still within its sender's time
+    assert sms_send(message_id=message.pk, now=t0 + dt.timedelta(seconds=20)) is None
     assert sms_sweep(now=t0 + services.STUCK_AFTER + dt.timedelta(seconds=1)) == {"recovered": 1, "sent": 1}
 
     message.refresh_from_db()

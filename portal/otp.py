@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -92,12 +92,6 @@ def _serialize(national_code: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_SPACE, national_code])
 
 
-def _failures_in_a_day(national_code: str, now: dt.datetime) -> int:
-    """Wrong codes entered for the national code in the last 24 hours, over all its codes."""
-    recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY)
-    return recent.aggregate(failures=Coalesce(Sum("attempts"), 0))["failures"]
-
-
 def _locked_out(national_code: str, now: dt.datetime) -> LoginRefused:
     """The refusal once the day's failures reached the cap, saying when the oldest ones stop counting."""
     cap = settings.LOGIN_CODE_FAILURES_PER_DAY
@@ -144,17 +138,23 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
         now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
         pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
         since = now - dt.timedelta(seconds=window)
-        day = LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY)
-        counts = day.aggregate(  # the day's wrong codes and the window's codes, in one query
-            failures=Coalesce(Sum("attempts"), 0), recent=Count("pk", filter=Q(created_at__gt=since))
+        codes = LoginCode.objects.filter(national_code=national_code)
+        failures = codes.filter(created_at__gt=now - DAY).values("national_code").annotate(n=Sum("attempts"))
+        issued = codes.filter(created_at__gt=since).values("national_code").annotate(n=Count("pk"))
+        latest = (  # the latest code with the day's wrong codes and the window's codes: one query
+            codes.annotate(
+                day_failures=Coalesce(Subquery(failures.values("n")), 0),
+                window_codes=Coalesce(Subquery(issued.values("n")), 0),
+            )
+            .order_by("-created_at", "-id")
+            .first()
         )
-        if counts["failures"] >= settings.LOGIN_CODE_FAILURES_PER_DAY:
+        if latest and latest.day_failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
             raise _locked_out(national_code, now)
-        latest = login_code_latest(national_code)
         if latest and _usable(latest, now) and now < resend_at(latest):
             return CodeSent(issued=False, expires_at=latest.expires_at, resend_at=resend_at(latest))
         recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=since)
-        if counts["recent"] >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
+        if latest and latest.window_codes >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
             oldest = recent.order_by("created_at").first().created_at
             minutes = max(1, math.ceil((oldest + dt.timedelta(seconds=window) - now).total_seconds() / 60))
             raise LoginRefused(
@@ -198,15 +198,18 @@ def login_code_verify(*, national_code: str, code: str) -> Pensioner:
     with transaction.atomic():
         _serialize(national_code)
         now = timezone.now()
-        failures = _failures_in_a_day(national_code, now)
-        if failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
-            raise _locked_out(national_code, now)
-        login_code = (
-            LoginCode.objects.select_for_update()
+        day = LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY)
+        day_failures = day.values("national_code").annotate(total=Sum("attempts")).values("total")
+        login_code = (  # the latest code, locked, with the day's wrong codes over all codes: one query
+            LoginCode.objects.select_for_update(of=("self",))
             .filter(national_code=national_code)
+            .annotate(day_failures=Coalesce(Subquery(day_failures), 0))
             .order_by("-created_at", "-id")
             .first()
         )
+        failures = login_code.day_failures if login_code else 0
+        if failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
+            raise _locked_out(national_code, now)
         if login_code is None:
             raise LoginRefused("ابتدا کد ملی خود را وارد کنید تا کد تایید برایتان پیامک شود.")
         if login_code.used_at is not None:

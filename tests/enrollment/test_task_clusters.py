@@ -1,8 +1,6 @@
 """Login codes first: SMS go to the SMS cluster's queue, exports and the rollover to the "long" cluster's, so
 that a long job never holds a worker a login code is waiting for (config/settings/base.py, Q_CLUSTER)."""
 
-from types import SimpleNamespace
-
 import pytest
 from django_q.conf import Conf
 from django_q.models import OrmQ
@@ -11,6 +9,7 @@ from enrollment.deductions.tasks import period_rollover_queue
 from enrollment.reports import exports
 from enrollment.reports.models import ExportKind
 from enrollment.sms.services import sms_queue
+from policies import services
 
 
 @pytest.fixture
@@ -30,7 +29,14 @@ def test_an_export_and_the_rollover_go_to_the_long_cluster_and_sms_to_the_sms_cl
     assert _queues() == {}
     with django_capture_on_commit_callbacks(execute=True):
         exports.export_start(user=manager, kind=ExportKind.PENSIONERS, file_format="csv")
-        period_rollover_queue(old=SimpleNamespace(pk=1), new=SimpleNamespace(pk=2), by=None)
+        new = services.period_next_create(
+            current=world,
+            by=manager,
+            title="قرارداد بعد",
+            window_opens_at=world.window_opens_at,
+            window_closes_at=world.window_closes_at,
+        )
+        period_rollover_queue(old=world, new=new, by=manager)
         sms_queue(mobile="09120000001", template="login_code", code="123456")
     assert _queues() == {"long": 2, Conf.PREFIX: 1}
     assert Conf.PREFIX == "portal"

@@ -305,3 +305,38 @@ def test_the_outbox_messages_of_a_set_are_handed_to_a_worker_after_commit(
     assert callbacks  # the hand-over; the test settings run the send task at once
     sent = OutboxMessage.objects.filter(request__in=requests, template="kanoon_approved")
     assert sent.count() == 3 and set(sent.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_broker_that_fails_costs_one_try_and_leaves_the_messages_to_the_sweep(
+    pensioner_a, kanoon_tehran, django_capture_on_commit_callbacks, monkeypatch
+):
+    from enrollment.sms import services
+
+    tries = []
+
+    def broker_down(*args, **kwargs):
+        tries.append(args)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(services, "async_task", broker_down)
+    requests = _more_requests(pensioner_a, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = workflow.moves_apply("kanoon_approve", [r.pk for r in requests], user=kanoon_tehran)
+    assert len(report.done) == 3 and len(tries) == 1
+    queued = OutboxMessage.objects.filter(request__in=requests, template="kanoon_approved", status="queued")
+    assert queued.count() == 3  # committed with the moves; the sweep sends them
+
+
+def test_the_cartable_action_has_the_same_queries_for_two_requests_or_six(client, pensioner_a, kanoon_tehran):
+    requests = _more_requests(pensioner_a, 8)
+    client.force_login(kanoon_tehran)
+    url = "/admin/enrollment/enrollmentrequest/?status__exact=kanoon_review"
+    client.get(url)  # the user's office ids cached, as after any page of the cartable
+
+    def queries(selected) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, {"action": "kanoon_approve", "_selected_action": [r.pk for r in selected]})
+        assert response.status_code == 302
+        return len(captured.captured_queries)
+
+    assert queries(requests[:2]) == queries(requests[2:])

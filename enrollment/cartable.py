@@ -1,7 +1,8 @@
 """The Kanoon and branch cartables (points 7-11): the request list and page of the admin.
 
 One ModelAdmin serves both: its queryset is the scoped selector, its actions are offered by role
-and each calls a workflow service per request, so the guard, lock, history and SMS are the
+and call the workflow (the moves through its set path, workflow.moves_apply, for any number of
+selected requests, «همه موارد منطبق» included), so the guard, lock, history and SMS are the
 workflow's. Hand-made ids in a POST never reach outside the scoped queryset.
 """
 
@@ -38,6 +39,20 @@ from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
 from enrollment.reports.models import ExportKind
 
 YES_NO = {True: "دارد", False: "ندارد"}
+# The reason form lists this many of a «همه موارد منطبق» selection, and the count of the rest.
+REJECT_FORM_LISTED = 50
+# A page of the cartable may show this many requests («نمایش همه»), so a clerk can tick a thousand at once.
+SHOW_ALL_MAX = 1000
+
+
+def ids_in_chunks(queryset, size: int = workflow.SET_CHUNK):
+    """The ids of a queryset in id order, read `size` at a time (keyset): a selection of any size is never
+    held in memory, and rows that leave the filter once moved do not shift the next read."""
+    ids = queryset.order_by("pk").values_list("pk", flat=True)
+    last = 0
+    while chunk := list(ids.filter(pk__gt=last)[:size]):
+        yield from chunk
+        last = chunk[-1]
 
 
 class RequestItemInline(ReadOnlyAdminMixin, PortalTabularInline):
@@ -102,6 +117,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
         "handling",
     ]
     list_display_links = ["tracking"]
+    list_max_show_all = SHOW_ALL_MAX
     list_select_related = ["pensioner__paying_branch", "period", "claimed_by", "kanoon", "branch"]
     list_filter = ["status", RequestTypeFilter, JalaliDateRangeFilter, OperationFilter, PersonsFilter]
     search_fields = ["tracking_code__exact", "pensioner__national_code__exact", "pensioner__last_name__startswith"]
@@ -274,7 +290,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
             return "-"
         return obj.claimed_by.get_full_name() or obj.claimed_by.get_username()
 
-    # -- actions: one service call per request, one line of report per request ---------------------
+    # -- actions: the claim one request at a time, the moves in sets (below) ---------------------
 
     def _each(self, request, queryset, action) -> None:
         done, refused = [], []
@@ -296,44 +312,75 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
 
     @admin.action(description="تایید کانون", permissions=["kanoon"])
     def kanoon_approve(self, request, queryset):
-        self._each(request, queryset, lambda pk: workflow.request_kanoon_approve(request_id=pk, by=request.user))
+        self._in_sets(request, queryset, "kanoon_approve")
 
     @admin.action(description="عدم تایید کانون (با ذکر علت)", permissions=["kanoon"])
     def kanoon_reject(self, request, queryset):
-        return self._reject(request, queryset, workflow.request_kanoon_reject, "kanoon_reject")
+        return self._reject(request, queryset, "kanoon_reject")
 
     @admin.action(description="تغییر شعبه بیمه‌پردازی", permissions=["branch"])
     def branch_transfer(self, request, queryset):
-        self._each(request, queryset, lambda pk: workflow.request_branch_transfer(request_id=pk, by=request.user))
+        self._in_sets(request, queryset, "branch_transfer")
 
     @admin.action(description="پذیرش شعبه (تایید نهایی)", permissions=["branch"])
     def branch_accept(self, request, queryset):
-        self._each(request, queryset, lambda pk: workflow.request_branch_accept(request_id=pk, by=request.user))
+        self._in_sets(request, queryset, "branch_accept")
 
     @admin.action(description="عدم تایید شعبه (با ذکر علت)", permissions=["branch"])
     def branch_reject(self, request, queryset):
-        return self._reject(request, queryset, workflow.request_branch_reject, "branch_reject")
+        return self._reject(request, queryset, "branch_reject")
 
-    def _reject(self, request, queryset, service, action_name: str):
+    def _reject(self, request, queryset, action_name: str):
         """First POST shows the reason form for the selected requests; the second carries it out."""
         if "reason_code" in request.POST:
             form = RejectForm(request.POST)
-            self._each(
-                request,
-                queryset,
-                lambda pk: service(request_id=pk, by=request.user, reason_code=form.reason_code, note=form.note),
-            )
+            self._in_sets(request, queryset, action_name, reason_code=form.reason_code, note=form.note)
             return None
+        across = request.POST.get("select_across") == "1"
+        requests = queryset.select_related("pensioner").order_by("pk")
         context = {
             **self.admin_site.each_context(request),
             "title": workflow.MOVES[action_name].label,
             "opts": self.model._meta,
-            "requests": queryset.select_related("pensioner"),
+            # «همه موارد منطبق»: the form names the filter (the page's address), not every id.
+            "requests": requests[:REJECT_FORM_LISTED] if across else requests,
+            "select_across": across,
+            "total": queryset.count() if across else None,
             "reasons": RejectionReason.choices,
             "action_name": action_name,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/enrollment/enrollmentrequest/reject_form.html", context)
+
+    # -- the actions in sets: any number of requests, a chunk per transaction --------------------
+
+    def _in_sets(self, request, queryset, move_name: str, **options) -> None:
+        """One move for the selected requests (the whole filtered list with «همه موارد منطبق») through the
+        workflow's set path; the ids are read a chunk at a time, never all at once."""
+        try:
+            report = workflow.moves_apply(move_name, ids_in_chunks(queryset), user=request.user, **options)
+        except workflow.MoveRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return
+        self._report(request, report)
+
+    def _report(self, request, report: workflow.SetReport) -> None:
+        """One line for what was done, one per reason for what was not, each naming its requests."""
+        if done := report.done:
+            codes = "، ".join(to_persian_digits(outcome.tracking_code) for outcome in done)
+            self.message_user(
+                request, f"انجام شد برای {to_persian_digits(len(done))} درخواست: {codes}", messages.SUCCESS
+            )
+        by_reason: dict[str, list[str]] = {}
+        for outcome in report.refused:
+            name = outcome.tracking_code or f"شناسه {outcome.request_id}"
+            by_reason.setdefault(outcome.refusal, []).append(to_persian_digits(name))
+        for reason, names in by_reason.items():
+            self.message_user(
+                request,
+                f"انجام نشد برای {to_persian_digits(len(names))} درخواست — {reason}: {'، '.join(names)}",
+                messages.ERROR,
+            )
 
     # -- the request page's buttons ----------------------------------------------------------------
 

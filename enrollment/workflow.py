@@ -6,14 +6,18 @@ changes: inside a transaction it locks the row, checks the actor and the guard, 
 writes the history record (who and why) and queues the SMS. A refused move raises MoveRefused with a
 Persian message and changes nothing.
 
+`moves_apply` makes a staff move for a set of requests (the cartable's actions), a chunk per
+transaction, from the same table, checks and appliers: each request ends as `_move` would leave it,
+or is reported with `_move`'s refusal. It skips rows a colleague's transaction holds and reports them.
+
 Everything else asks this module rather than restating the table: `moves_available` (the request
 page's buttons, the pensioner's cancel link), `move_open` (the cartable's "branch changed" flag),
 `queue_of` (the queue a Kanoon or a branch works, the default cartable list), `claimable`.
 """
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -21,9 +25,9 @@ from django.utils import timezone
 
 from core import jalali
 from enrollment import roles
-from enrollment.deductions.payroll import payroll_apply
+from enrollment.deductions.payroll import payroll_apply, payroll_apply_set
 from enrollment.models import Branch, EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
-from enrollment.sms.services import sms_queue
+from enrollment.sms.services import sms_queue, sms_queue_many
 from policies.services import period_contract_lock
 
 S = RequestStatus
@@ -190,12 +194,7 @@ def _move(
         )
         if request is None or not _may_act(move, request, user=user, pensioner=pensioner):
             raise MoveRefused(NOT_FOUND)
-        if request.status not in move.sources:
-            raise MoveRefused(f"«{move.label}» برای درخواستی با وضعیت «{request.get_status_display()}» ممکن نیست.")
-        if move.needs_reason and not reason.strip():
-            raise MoveRefused(f"برای «{move.label}» ذکر علت لازم است.")
-        refusal = move.guard(request) if move.guard else None
-        if refusal:
+        if refusal := _refusal(move, request, reason):
             raise MoveRefused(refusal)
         if check:
             check(request)
@@ -213,6 +212,15 @@ def _move(
             context.update(sms_context(request))
         sms_queue(mobile=request.pensioner.mobile, template=move.sms, request=request, **context)
     return request
+
+
+def _refusal(move: Move, request: EnrollmentRequest, reason: str) -> str | None:
+    """Why a request the actor may act on cannot make the move now: its status, a missing reason, the guard."""
+    if request.status not in move.sources:
+        return f"«{move.label}» برای درخواستی با وضعیت «{request.get_status_display()}» ممکن نیست."
+    if move.needs_reason and not reason.strip():
+        return f"برای «{move.label}» ذکر علت لازم است."
+    return move.guard(request) if move.guard else None
 
 
 def _history_reason(move: Move, previous: str, reason: str) -> str:
@@ -244,23 +252,51 @@ def request_cancel(*, request_id: int, pensioner: Pensioner) -> EnrollmentReques
     return _move("cancel", request_id=request_id, pensioner=pensioner)
 
 
-def request_kanoon_approve(*, request_id: int, by: AbstractBaseUser, note: str = "") -> EnrollmentRequest:
+def _approve_apply(note: str, now: dt.datetime | None = None) -> Callable[[EnrollmentRequest], None]:
+    """`now`: a set's one moment, so that its requests share the values of one UPDATE."""
+
     def apply(request: EnrollmentRequest) -> None:
-        request.waiting_since = timezone.now()
+        request.waiting_since = now or timezone.now()
         request.decision_note = note.strip()
 
-    return _move("kanoon_approve", request_id=request_id, user=by, reason=note, apply=apply)
+    return apply
+
+
+def _reject_apply(reason_code: str, note: str) -> Callable[[EnrollmentRequest], None]:
+    def apply(request: EnrollmentRequest) -> None:
+        request.rejection_reason = reason_code
+        request.decision_note = note.strip()
+
+    return apply
+
+
+def _transfer_apply(
+    branch_of: Callable[[int], Branch], now: dt.datetime | None = None
+) -> Callable[[EnrollmentRequest], None]:
+    """To the pensioner's current paying branch; `branch_of` finds it by id (one query, or a set's dict)."""
+
+    def apply(request: EnrollmentRequest) -> None:
+        request.branch = branch_of(request.pensioner.paying_branch_id)
+        request.waiting_since = now or timezone.now()
+
+    return apply
+
+
+def _transfer_sms(request: EnrollmentRequest) -> dict:
+    return {"branch": request.branch.name}
+
+
+TRANSFER_REASON = "ارسال به شعبه پرداخت‌کننده فعلی"
+
+
+def request_kanoon_approve(*, request_id: int, by: AbstractBaseUser, note: str = "") -> EnrollmentRequest:
+    return _move("kanoon_approve", request_id=request_id, user=by, reason=note, apply=_approve_apply(note))
 
 
 def _reject(move_name: str, *, request_id: int, by: AbstractBaseUser, reason_code: str, note: str):
     """A rejection: a reason from the coded list, and free text the pensioner reads in the SMS and the page."""
     reason = _reason_text(reason_code, note)
-
-    def apply(request: EnrollmentRequest) -> None:
-        request.rejection_reason = reason_code
-        request.decision_note = note.strip()
-
-    return _move(move_name, request_id=request_id, user=by, reason=reason, apply=apply)
+    return _move(move_name, request_id=request_id, user=by, reason=reason, apply=_reject_apply(reason_code, note))
 
 
 def request_kanoon_reject(
@@ -271,21 +307,13 @@ def request_kanoon_reject(
 
 def request_branch_transfer(*, request_id: int, by: AbstractBaseUser) -> EnrollmentRequest:
     """Sends the request to the pensioner's current paying branch; the scope moves with it."""
-
-    def apply(request: EnrollmentRequest) -> None:
-        request.branch = Branch.objects.get(pk=request.pensioner.paying_branch_id)
-        request.waiting_since = timezone.now()
-
-    def sms_context(request: EnrollmentRequest) -> dict:
-        return {"branch": request.branch.name}
-
     return _move(
         "branch_transfer",
         request_id=request_id,
         user=by,
-        reason="ارسال به شعبه پرداخت‌کننده فعلی",
-        apply=apply,
-        sms_context=sms_context,
+        reason=TRANSFER_REASON,
+        apply=_transfer_apply(lambda pk: Branch.objects.get(pk=pk)),
+        sms_context=_transfer_sms,
     )
 
 
@@ -333,3 +361,201 @@ def request_claim(*, request_id: int, by: AbstractBaseUser) -> EnrollmentRequest
         request._change_reason = "شروع رسیدگی"
         request.save(update_fields=["claimed_by", "claimed_at", "updated_at"])
     return request
+
+
+# -- moves in sets -------------------------------------------------------------------------------------
+
+SET_CHUNK = 200
+HELD = "این درخواست هم‌اکنون در دست همکار دیگری است؛ کمی بعد دوباره امتحان کنید."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One request of a set: done when `refusal` is None. `tracking_code` is empty for a request the
+    actor may not see (reported as not found, without telling whether it exists)."""
+
+    request_id: int
+    tracking_code: str
+    refusal: str | None = None
+
+
+@dataclass
+class SetReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def done(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.refusal is None]
+
+    @property
+    def refused(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.refusal is not None]
+
+
+@dataclass(frozen=True)
+class _SetPlan:
+    """What a staff move writes, for a chunk of requests at once: the same reason, fields and SMS as
+    the move's single-request service."""
+
+    reason: str
+    fields: tuple[str, ...]
+    prepare: Callable[[list[EnrollmentRequest], dt.datetime], Callable[[EnrollmentRequest], None]]  # a chunk's apply
+    sms_context: Callable[[EnrollmentRequest], dict] | None = None
+    after: Callable[[list[EnrollmentRequest]], None] | None = None  # effects beyond the request rows
+
+
+def moves_apply(
+    move_name: str,
+    request_ids: Iterable[int],
+    *,
+    user: AbstractBaseUser,
+    note: str = "",
+    reason_code: str = "",
+    today: dt.date | None = None,
+    chunk_size: int = SET_CHUNK,
+) -> SetReport:
+    """A staff move for a set of requests of any size, in transactions of `chunk_size` requests.
+
+    Each request ends as its single-request service would leave it (status, fields, history with the
+    user and reason, SMS, payroll on acceptance), or is reported refused with the same Persian message;
+    a request a colleague's transaction holds is reported (HELD), never waited on. `request_ids` may be
+    a generator: it is read a chunk at a time. A reason code outside the list refuses the whole set.
+    """
+    move = MOVES[move_name]
+    if move.actor == PENSIONER:
+        raise ValueError(f"{move_name} is the pensioner's move, never made in sets")
+    plan = _set_plan(move_name, user=user, note=note, reason_code=reason_code, today=today)
+    may_act = _actor_check(move, user)
+    report = SetReport()
+    for chunk in _chunks(request_ids, chunk_size):
+        report.outcomes += _chunk_move(move, plan, chunk, user=user, may_act=may_act)
+    return report
+
+
+def _set_plan(move_name: str, *, user, note: str, reason_code: str, today: dt.date | None) -> _SetPlan:
+    if move_name == "kanoon_approve":
+        return _SetPlan(note, ("waiting_since", "decision_note"), lambda rows, now: _approve_apply(note, now))
+    if move_name in ("kanoon_reject", "branch_reject"):
+        reason = _reason_text(reason_code, note)
+        return _SetPlan(
+            reason, ("rejection_reason", "decision_note"), lambda rows, now: _reject_apply(reason_code, note)
+        )
+    if move_name == "branch_transfer":
+        return _SetPlan(TRANSFER_REASON, ("branch", "waiting_since"), _transfer_prepare, sms_context=_transfer_sms)
+
+    def payroll(rows: list[EnrollmentRequest]) -> None:
+        payroll_apply_set(requests=rows, by=user, today=today or jalali.today())
+
+    return _SetPlan("", (), lambda rows, now: _nothing, after=payroll)  # branch_accept
+
+
+def _nothing(request: EnrollmentRequest) -> None:
+    return None
+
+
+def _transfer_prepare(rows: list[EnrollmentRequest], now: dt.datetime) -> Callable[[EnrollmentRequest], None]:
+    branches = Branch.objects.in_bulk({request.pensioner.paying_branch_id for request in rows})
+    return _transfer_apply(branches.__getitem__, now)
+
+
+def _actor_check(move: Move, user: AbstractBaseUser) -> Callable[[EnrollmentRequest], bool]:
+    """_may_act, asked once per Kanoon or branch of the set rather than once per request."""
+    known: dict[int, bool] = {}
+
+    def may_act(request: EnrollmentRequest) -> bool:
+        office = request.kanoon_id if move.actor == KANOON else request.branch_id
+        if office not in known:
+            known[office] = _may_act(move, request, user=user, pensioner=None)
+        return known[office]
+
+    return may_act
+
+
+def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    """The ids in lists of `size`, each id once."""
+    seen: set[int] = set()
+    chunk: list[int] = []
+    for pk in ids:
+        if pk in seen:
+            continue
+        seen.add(pk)
+        chunk.append(pk)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _chunk_move(move: Move, plan: _SetPlan, chunk: list[int], *, user, may_act) -> list[Outcome]:
+    with transaction.atomic():
+        rows = {
+            request.pk: request
+            for request in EnrollmentRequest.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("pensioner", "kanoon", "branch", "period")
+            .filter(pk__in=chunk)
+        }
+        held = _held([pk for pk in chunk if pk not in rows], may_act)
+        outcomes, movable = [], []
+        for pk in chunk:
+            request = rows.get(pk)
+            if request is None:
+                outcomes.append(Outcome(pk, held.get(pk, ""), HELD if pk in held else NOT_FOUND))
+            elif not may_act(request):
+                outcomes.append(Outcome(pk, "", NOT_FOUND))
+            elif refusal := _refusal(move, request, plan.reason):
+                outcomes.append(Outcome(pk, request.tracking_code, refusal))
+            else:
+                movable.append(request)
+                outcomes.append(Outcome(pk, request.tracking_code))
+        if movable:
+            _rows_move(move, plan, movable, user=user)
+    return outcomes
+
+
+def _held(missing: list[int], may_act) -> dict[int, str]:
+    """Of the ids the locking read skipped, those that exist and the actor may act on: a colleague's
+    transaction holds them. The rest are not found (or out of scope, which must look the same)."""
+    if not missing:
+        return {}
+    queryset = EnrollmentRequest.objects.select_related("kanoon", "branch").filter(pk__in=missing)
+    return {request.pk: request.tracking_code for request in queryset if may_act(request)}
+
+
+def _rows_move(move: Move, plan: _SetPlan, requests: list[EnrollmentRequest], *, user) -> None:
+    """_move's apply, history and SMS for locked requests that passed every check: the UPDATE, the
+    history rows and the outbox rows each written in one statement for the chunk."""
+    now = timezone.now()
+    apply = plan.prepare(requests, now)
+    for request in requests:
+        previous = request.get_status_display()
+        request.status = move.target
+        request.claimed_by = None  # whoever works it next starts unclaimed
+        request.claimed_at = None
+        apply(request)
+        request.updated_at = now
+        request._history_user = user
+        request._change_reason = _history_reason(move, previous, plan.reason)
+    if plan.after:
+        plan.after(requests)
+    _rows_update(requests, ["status", "claimed_by", "claimed_at", "updated_at", *plan.fields])
+    EnrollmentRequest.history.bulk_history_create(requests, update=True, default_user=user)
+    sms_queue_many([_sms_of(move, plan, request) for request in requests])
+
+
+def _rows_update(requests: list[EnrollmentRequest], fields: list[str]) -> None:
+    """One UPDATE for the requests that take the same values: all of a chunk, but for a transfer's
+    one per new branch. (bulk_update's CASE per row and field costs seconds on a thousand rows.)"""
+    attnames = [EnrollmentRequest._meta.get_field(name).attname for name in fields]
+    alike: dict[tuple, list[int]] = {}
+    for request in requests:
+        alike.setdefault(tuple(getattr(request, name) for name in attnames), []).append(request.pk)
+    for values, ids in alike.items():
+        EnrollmentRequest.objects.filter(pk__in=ids).update(**dict(zip(attnames, values, strict=True)))
+
+
+def _sms_of(move: Move, plan: _SetPlan, request: EnrollmentRequest) -> dict:
+    context = {"tracking_code": request.tracking_code, "reason": plan.reason}
+    if plan.sms_context:
+        context.update(plan.sms_context(request))
+    return {"mobile": request.pensioner.mobile, "template": move.sms, "request": request, **context}

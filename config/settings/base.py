@@ -176,6 +176,10 @@ Q_CLUSTER = {
 # the separation buys (bench/sms_during_export.py), never in production.
 LONG_TASKS_CLUSTER = env_str("Q_LONG_TASKS_CLUSTER", "long") or None
 
+# A cartable page may show up to a thousand requests (enrollment.cartable.SHOW_ALL_MAX) and a clerk may tick
+# them all: each ticked row is one POST field, and Django's default of 1,000 fields would answer 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5_000
+
 # Admin lists: how far an exact count goes before the cartables show "more than ...".
 ADMIN_COUNT_CAP = env_int("ADMIN_COUNT_CAP", 10_000)
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.text import to_persian_digits
 from enrollment.models import Branch, EnrollmentRequest, RequestStatus
 from enrollment.sms.models import OutboxMessage
 from tests.enrollment.conftest import file_request
@@ -254,3 +255,79 @@ def test_waiting_is_counted_in_working_days_and_coloured_against_the_kanoon_targ
     submitted_a.refresh_from_db()
     cell = site._registry[EnrollmentRequest].waiting(submitted_a)  # target: 3 working days
     assert f"text-bg-{level}" in cell and note in cell and "مهلت: ۳ روز کاری" in cell
+
+
+def test_a_thousand_ticked_requests_post_without_a_400_and_move_in_sets(client, kanoon_tehran, submitted_a):
+    client.force_login(kanoon_tehran)
+    ticked = [submitted_a.pk, *range(10_000_000, 10_001_200)]  # a full page of «نمایش همه», and more
+    response = client.post(
+        LIST + "?status__exact=kanoon_review", {"action": "kanoon_approve", "_selected_action": ticked}, follow=True
+    )
+    assert response.status_code == 200
+    submitted_a.refresh_from_db()
+    assert submitted_a.status == S.BRANCH_REVIEW
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts == [f"انجام شد برای ۱ درخواست: {to_persian_digits(submitted_a.tracking_code)}"]  # ids of no row: none
+
+
+def test_a_cartable_page_may_show_a_thousand_requests(kanoon_tehran):
+    from django.contrib.admin.sites import site
+
+    assert site._registry[EnrollmentRequest].list_max_show_all >= 1000
+
+
+def test_select_all_matching_moves_the_whole_filtered_list(client, kanoon_tehran, submitted_a, pensioner_a):
+    from tests.factories import PensionerFactory
+
+    others = [
+        file_request(PensionerFactory(county=pensioner_a.county, paying_branch=pensioner_a.paying_branch))
+        for _ in range(2)
+    ]
+    client.force_login(kanoon_tehran)
+    url = LIST + "?status__exact=kanoon_review&persons=3"  # only pensioner A's request has three persons
+    # as the page posts it: «Go» (index), the ticks of the page and the «select all» flag
+    across = {"action": "kanoon_approve", "index": 0, "select_across": "1", "_selected_action": [submitted_a.pk]}
+    response = client.post(url, across)
+    assert response.status_code == 302
+    submitted_a.refresh_from_db()
+    assert submitted_a.status == S.BRANCH_REVIEW
+    for other in others:
+        other.refresh_from_db()
+        assert other.status == S.KANOON_REVIEW
+    client.post(LIST + "?status__exact=kanoon_review", {**across, "_selected_action": [others[0].pk]})
+    assert set(EnrollmentRequest.objects.values_list("status", flat=True)) == {S.BRANCH_REVIEW}
+
+
+def test_select_all_matching_reject_names_the_filter_and_rejects_every_match(
+    client, kanoon_tehran, submitted_a, pensioner_a
+):
+    from tests.factories import PensionerFactory
+
+    other = file_request(PensionerFactory(county=pensioner_a.county, paying_branch=pensioner_a.paying_branch))
+    client.force_login(kanoon_tehran)
+    url = LIST + "?status__exact=kanoon_review"
+    form = client.post(
+        url, {"action": "kanoon_reject", "index": 0, "select_across": "1", "_selected_action": [submitted_a.pk]}
+    )
+    page = form.content.decode()
+    assert form.status_code == 200 and 'name="select_across" value="1"' in page and "همه ۲ درخواست" in page
+    hidden = {"action": "kanoon_reject", "select_across": "1", "_selected_action": [submitted_a.pk]}  # the form's
+    response = client.post(url, {**hidden, "reason_code": "duplicate", "note": "تکراری"})
+    assert response.status_code == 302
+    for request in (submitted_a, other):
+        request.refresh_from_db()
+        assert (request.status, request.rejection_reason) == (S.KANOON_REJECTED, "duplicate")
+
+
+def test_accept_in_the_branch_cartable_carries_the_payroll(client, kanoon_tehran, branch_tehran, submitted_a):
+    from enrollment import workflow
+    from enrollment.deductions.models import DeductionDocument
+
+    workflow.request_kanoon_approve(request_id=submitted_a.pk, by=kanoon_tehran)
+    client.force_login(branch_tehran)
+    client.post(
+        LIST + "?status__exact=branch_review", {"action": "branch_accept", "_selected_action": [submitted_a.pk]}
+    )
+    submitted_a.refresh_from_db()
+    assert submitted_a.status == S.ACCEPTED
+    assert DeductionDocument.objects.filter(source_request=submitted_a).count() == 5

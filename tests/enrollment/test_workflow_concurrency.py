@@ -92,3 +92,41 @@ def test_double_submit_from_two_tabs_submits_once(on_postgres, pensioner_a):
     )
     assert sorted(o == "done" for o in outcomes) == [False, True], outcomes
     assert OutboxMessage.objects.filter(request=draft, template="request_submitted").count() == 1
+
+
+def test_a_set_reports_a_request_a_colleague_holds_and_never_waits_for_it(on_postgres, pensioner_a, kanoon_tehran):
+    import time
+
+    from django.db import transaction
+
+    held, free = _requests(pensioner_a, 2)
+    locked, release = threading.Event(), threading.Event()
+
+    def colleague():  # another connection holds the row's lock, as a colleague's move in progress does
+        try:
+            with transaction.atomic():
+                EnrollmentRequest.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=colleague)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        report = workflow.moves_apply("kanoon_approve", [held.pk, free.pk], user=kanoon_tehran)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join()
+    assert elapsed < 2
+    assert report.outcomes == [
+        workflow.Outcome(held.pk, held.tracking_code, workflow.HELD),
+        workflow.Outcome(free.pk, free.tracking_code),
+    ]
+    held.refresh_from_db()
+    free.refresh_from_db()
+    assert (held.status, free.status) == (RequestStatus.KANOON_REVIEW, RequestStatus.BRANCH_REVIEW)
+    assert not OutboxMessage.objects.filter(request=held, template="kanoon_approved").exists()

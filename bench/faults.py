@@ -1,11 +1,12 @@
 """`make faults`: SMS are delivered once, none lost, while the provider, a worker, Redis and PostgreSQL fail.
 
-    python bench/faults.py [--messages 300] [--phase-seconds 30] [--no-dedup] [--settle-minutes 10]
+    python bench/faults.py [--messages 300] [--phase-seconds 60] [--no-dedup] [--settle-minutes 10]
 
 Starts its own production-like stack (bench/_stack.py: PostgreSQL, Redis without persistence, the fake
-Kavenegar, two qcluster processes of the SMS cluster with SMS_TIMEOUT=2) and, while it queues --messages
-SMS the way a workflow move does (each in a transaction of its own, handed to a worker after commit),
-injects one fault after another, each for --phase-seconds:
+Kavenegar, two qcluster processes of the SMS cluster with SMS_TIMEOUT=2) with 4 × --messages synthetic
+requests and, while it makes --messages Kanoon approvals through the workflow (each in a transaction of
+its own, its SMS queued with the move and handed to a worker after commit), injects one fault after
+another, each for --phase-seconds:
 
     the provider answers HTTP 500, then refuses (Kavenegar's 418), then answers after 4 s (the client gives
     up after 2 s but the message is delivered); a qcluster killed with SIGKILL in the middle of the slow
@@ -20,6 +21,7 @@ the repeats that the localid prevents.
 """
 
 import argparse
+import contextlib
 import logging
 import sys
 import threading
@@ -34,28 +36,38 @@ SMS_TIMEOUT = 2
 
 
 class Pusher(threading.Thread):
-    """Queues `total` SMS evenly over `seconds`; an SMS whose transaction failed (PostgreSQL away) is retried."""
+    """Makes `total` Kanoon approvals through the workflow evenly over `seconds`, each in its own transaction
+    with its SMS queued as every move queues it; a move whose transaction failed (PostgreSQL away) is tried
+    again, and one that had committed before the error is found by its SMS row."""
 
     def __init__(self, *, total: int, seconds: float) -> None:
         super().__init__(daemon=True)
         self.total, self.interval = total, seconds / total
-        self.committed: dict[int, float] = {}  # outbox id → when its transaction committed
+        self.committed: dict[int, float] = {}  # outbox id → when its move committed
         self.retries = 0
 
     def run(self) -> None:
-        from django.db import DatabaseError, connection, transaction
+        from django.contrib.auth.models import User
+        from django.db import DatabaseError, connection
 
-        from enrollment.sms.services import sms_queue
+        from enrollment import workflow
+        from enrollment.models import EnrollmentRequest, RequestStatus
+        from enrollment.sms.models import OutboxMessage
 
-        for n in range(self.total):
+        clerk = User.objects.get(username=CLERK)
+        waiting = EnrollmentRequest.objects.filter(status=RequestStatus.KANOON_REVIEW).order_by("pk")
+        request_ids = list(waiting.values_list("pk", flat=True)[: self.total])
+        if len(request_ids) < self.total:
+            raise SystemExit(f"only {len(request_ids)} requests wait for a Kanoon; seed more")
+        for request_id in request_ids:
             started = time.monotonic()
             while True:
                 try:
-                    with transaction.atomic():
-                        message = sms_queue(
-                            mobile=f"0912{n:07d}", template="request_submitted", tracking_code=f"{n:012d}"
-                        )
-                    self.committed[message.pk] = time.time()
+                    # MoveRefused: the move committed before the connection broke, it is approved already
+                    with contextlib.suppress(workflow.MoveRefused):
+                        workflow.request_kanoon_approve(request_id=request_id, by=clerk)
+                    sms = OutboxMessage.objects.filter(request_id=request_id, template="kanoon_approved")
+                    self.committed[sms.values_list("pk", flat=True).get()] = time.time()
                     break
                 except DatabaseError:
                     self.retries += 1
@@ -68,7 +80,7 @@ class Pusher(threading.Thread):
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--phase-seconds", type=float, default=30)
+    parser.add_argument("--phase-seconds", type=float, default=60)
     parser.add_argument("--settle-minutes", type=float, default=10)
     parser.add_argument("--no-dedup", action="store_true", help="the provider delivers a repeated localid again")
     args = parser.parse_args()
@@ -76,7 +88,8 @@ def main() -> int:
 
     stack = Stack("faults", sms_timeout=SMS_TIMEOUT, slow_seconds=SLOW_SECONDS, port_offset=1)
     try:
-        stack.start()
+        stack.start(seed_args=("--pensioners", str(args.messages * 4), "--requests", str(args.messages * 4)))
+        _clerk_ensure(stack)
         if args.no_dedup:
             stack.provider_dedup(False)
         django_setup()
@@ -94,6 +107,20 @@ def main() -> int:
         return _report(stack, pusher, last_fault=last_fault, last_delivery=last_delivery, dedup=not args.no_dedup)
     finally:
         stack.stop()
+
+
+CLERK = "faults_clerk"
+
+
+def _clerk_ensure(stack: Stack) -> None:
+    """A superuser who may approve in every Kanoon: the moves the faults are injected into."""
+    stack.manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        f"from django.contrib.auth.models import User; User.objects.filter(username={CLERK!r}).exists() or "
+        f"User.objects.create_superuser({CLERK!r}, password=None)",
+    )
 
 
 def _say(began: float, what: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.smoke.client import Client  # noqa: E402
+from tests.smoke.client import Client, stack_env  # noqa: E402
 
 STATE = Path(os.environ.get("BENCH_WIZARD_DIR", "/tmp/sso-bench-wizard"))
 PORTS = {"WEB_PORT": "8120", "PG_PORT": "55460", "REDIS_PORT": "56460", "SMS_PORT": "8770"}
@@ -36,17 +36,12 @@ CLIENTS = int(os.environ.get("BENCH_WIZARD_CLIENTS", "8"))
 SMS_LINE = re.compile(r"\[SMS \d+\] (09\d{9}): .*?(\d{6})")
 
 
-def _stack_env() -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in (STATE / "stack.env").read_text().splitlines() if "=" in line)
-    return dict(pairs)
-
-
 def _stack_up() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(PORTS, PROD_LOCAL_DIR=str(STATE), PROD_LOCAL_FRESH="1")
     env["STACK_SMS_BACKEND"] = "enrollment.sms.backends.ConsoleBackend"
     subprocess.run(["deploy/prod-local.sh", "start"], cwd=ROOT, env=env, check=True)
-    stack = _stack_env()
+    stack = stack_env(STATE / "stack.env")
     manage = {**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}, **stack}
     subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--quiet-logins", "--pensioners", str(PENSIONERS)],

@@ -20,7 +20,7 @@ import os
 import time
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -32,10 +32,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from core.ratelimit import client_ip
 from enrollment.models import EnrollmentRequest
 from enrollment.reports.models import ExportJob, ExportStatus
+from enrollment.sms.health import outbox_backlog
 from enrollment.sms.models import OutboxMessage, OutboxStatus
 from policies.selectors import period_active
-
-PENDING = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 
 
 class ProductCollector:
@@ -63,17 +62,14 @@ def _figures():
     yield requests
 
     pending = GaugeMetricFamily("sms_outbox_pending", "SMS waiting to reach a phone", labels=["status"])
-    numbers = OutboxMessage.objects.filter(status__in=PENDING).aggregate(
-        **{status: Count("pk", filter=Q(status=status)) for status in PENDING}, oldest=Min("created_at")
-    )
-    for status in PENDING:
-        pending.add_metric([status], numbers[status])
+    backlog = outbox_backlog()  # the numbers /readyz judges
+    pending.add_metric([OutboxStatus.QUEUED], backlog.queued)
+    pending.add_metric([OutboxStatus.SENDING], backlog.sending)
     yield pending
-    oldest = numbers["oldest"]
     yield GaugeMetricFamily(
         "sms_outbox_oldest_pending_seconds",
         "Age of the oldest SMS not yet handed to the provider (0: none waits)",
-        value=(now - oldest).total_seconds() if oldest else 0,
+        value=backlog.oldest_age_seconds,
     )
     last_hour = GaugeMetricFamily("sms_outbox_last_hour", "SMS created in the last hour by status", labels=["status"])
     rows = OutboxMessage.objects.filter(created_at__gte=now - dt.timedelta(hours=1)).values("status")

@@ -40,7 +40,7 @@ def _locks(period: ContractPeriod | None) -> tuple[str | None, str | None]:
     if period is None or period.pk is None:
         return None, None
     if not hasattr(period, "_admin_locks"):
-        period._admin_locks = (period.contract_locked_reason(), period.charges_locked_reason())
+        period._admin_locks = period.locked_reasons()
     return period._admin_locks
 
 

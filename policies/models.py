@@ -145,15 +145,14 @@ class ContractPeriod(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+        changed = {fields: _changed_fields(self, fields) for fields in (RULE_FIELDS, CHARGE_FIELDS)}
+        if not any(changed.values()):
+            return
+        contract_locked, charges_locked = self.locked_reasons()
         errors = {}
-        for fields, locked_reason in (
-            (RULE_FIELDS, self.contract_locked_reason),
-            (CHARGE_FIELDS, self.charges_locked_reason),
-        ):
-            changed = _changed_fields(self, fields)
-            locked = locked_reason() if changed else None
+        for fields, locked in ((RULE_FIELDS, contract_locked), (CHARGE_FIELDS, charges_locked)):
             if locked:
-                errors.update(dict.fromkeys(changed, locked))
+                errors.update(dict.fromkeys(changed[fields], locked))
         if errors:
             raise ValidationError(errors)
 
@@ -163,19 +162,21 @@ class ContractPeriod(models.Model):
             return {}
         return ContractPeriod.objects.filter(pk=self.pk).values(*PERIOD_STAMPS).first() or {}
 
+    def locked_reasons(self) -> tuple[str | None, str | None]:
+        """Why this period's rules (first) and its coverage and rates (second) may no longer change, or None
+        while they may, from one read of the stored stamps. Rules, coverage and rates freeze once a request
+        was submitted (a draft has submitted nothing): a change then needs a new terms version or a new
+        period. Coverage and rates alone freeze once deduction documents charge them."""
+        stamps = self._stored_stamps()
+        contract = LOCKED_BY_REQUESTS if stamps.get("contract_locked_at") else None
+        charges = contract or (LOCKED_BY_DEDUCTIONS if stamps.get("charges_locked_at") else None)
+        return contract, charges
+
     def contract_locked_reason(self) -> str | None:
-        """Why this period's rules, coverage and rates may no longer change, or None while they may:
-        a submitted request accepted them (a draft has submitted nothing). A change needs a new terms
-        version or a new period."""
-        return LOCKED_BY_REQUESTS if self._stored_stamps().get("contract_locked_at") else None
+        return self.locked_reasons()[0]
 
     def charges_locked_reason(self) -> str | None:
-        """Why this period's coverage and rates may no longer change, or None: requests accepted them,
-        or deduction documents charge them."""
-        stamps = self._stored_stamps()
-        if stamps.get("contract_locked_at"):
-            return LOCKED_BY_REQUESTS
-        return LOCKED_BY_DEDUCTIONS if stamps.get("charges_locked_at") else None
+        return self.locked_reasons()[1]
 
     def accepts_submissions(self, at: dt.datetime | None = None) -> bool:
         """True while this is the active period and `at` (default now) lies inside its window."""

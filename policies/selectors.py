@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from policies.current import period_current
+from policies.current import CurrentPeriod, period_current
 from policies.models import ContractPeriod, PremiumRate, TermsVersion
 
 
@@ -19,20 +19,22 @@ def period_accepting_submissions(at: dt.datetime | None = None) -> ContractPerio
     return current.period
 
 
+def _cached_current(period: ContractPeriod) -> CurrentPeriod | None:
+    """The cached current period when `period` is it, else None (then read the database)."""
+    current = period_current()
+    return current if current is not None and current.period.pk == period.pk else None
+
+
 def terms_of(period: ContractPeriod) -> TermsVersion | None:
     """terms_current, from the cache when `period` is the current one."""
-    current = period_current()
-    if current is not None and current.period.pk == period.pk:
-        return current.terms
-    return terms_current(period=period)
+    current = _cached_current(period)
+    return current.terms if current else terms_current(period=period)
 
 
 def rates_of(period: ContractPeriod) -> list[PremiumRate]:
     """The period's rates, from the cache when `period` is the current one."""
-    current = period_current()
-    if current is not None and current.period.pk == period.pk:
-        return list(current.rates)
-    return list(period.rates.all())
+    current = _cached_current(period)
+    return list(current.rates) if current else list(period.rates.all())
 
 
 def terms_current(*, period: ContractPeriod) -> TermsVersion | None:

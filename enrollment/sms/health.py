@@ -1,4 +1,5 @@
-"""The outbox's numbers for /readyz: how many messages wait, and how long the oldest unsent one has waited.
+"""The outbox's numbers for /readyz and /metrics: how many messages wait, and how long the oldest unsent one
+has waited.
 
 A growing backlog or an old message means the sender (the django-q2 worker, or the provider behind it)
 has stopped; the limits are READYZ_OUTBOX_MAX_QUEUED and READYZ_OUTBOX_MAX_AGE_SECONDS.
@@ -7,7 +8,7 @@ has stopped; the limits are READYZ_OUTBOX_MAX_QUEUED and READYZ_OUTBOX_MAX_AGE_S
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from enrollment.sms.models import OutboxMessage, OutboxStatus
@@ -16,6 +17,7 @@ from enrollment.sms.models import OutboxMessage, OutboxStatus
 @dataclass(frozen=True)
 class OutboxBacklog:
     queued: int
+    sending: int
     oldest_age_seconds: int  # of the oldest queued or sending message; 0 when none waits
 
     @property
@@ -27,9 +29,13 @@ class OutboxBacklog:
 
 
 def outbox_backlog() -> OutboxBacklog:
-    queued = OutboxMessage.objects.filter(status=OutboxStatus.QUEUED).count()
-    oldest = OutboxMessage.objects.filter(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING]).aggregate(
-        oldest=Min("created_at")
-    )["oldest"]
+    """One query over the pending messages (the outbox's partial indexes on queued and sending)."""
+    pending = OutboxMessage.objects.filter(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING])
+    numbers = pending.aggregate(
+        queued=Count("pk", filter=Q(status=OutboxStatus.QUEUED)),
+        sending=Count("pk", filter=Q(status=OutboxStatus.SENDING)),
+        oldest=Min("created_at"),
+    )
+    oldest = numbers["oldest"]
     age = max(0, int((timezone.now() - oldest).total_seconds())) if oldest else 0
-    return OutboxBacklog(queued=queued, oldest_age_seconds=age)
+    return OutboxBacklog(queued=numbers["queued"], sending=numbers["sending"], oldest_age_seconds=age)

@@ -11,9 +11,16 @@ import struct
 import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def stack_env(path: Path) -> dict[str, str]:
+    """The variables deploy/prod-local.sh gave the stack's processes (its stack.env)."""
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return dict(pairs)
 
 
 def totp(key_hex: str, at: float | None = None) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smoke.client import Client, Page, totp
+from tests.smoke.client import Client, Page, stack_env, totp
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = Path(os.environ.get("SMOKE_ENV_FILE", "/tmp/sso-prod-local/stack.env"))
@@ -43,14 +43,9 @@ for username in {STAFF!r}:
 """
 
 
-def _stack_env() -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
-    return {key: value for key, value in pairs}
-
-
 @pytest.fixture(scope="module")
 def stack() -> dict[str, str]:
-    env = _stack_env()
+    env = stack_env(ENV_FILE)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", PREPARE],

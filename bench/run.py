@@ -11,11 +11,17 @@ next ones). signin_timing.py compares the sign-in page's answer for a registered
 (bench/_stack.py: PostgreSQL, Redis, the qclusters, the fake provider) and measures sign-in codes during
 large exports, with the long jobs on their own cluster and on the SMS cluster. wizard_load.py starts a
 stack of its own too and drives the pensioner's whole cycle with concurrent clients beside a plain form.
+
+Each script prints its own compact table; at the end this prints one summary of every headline figure
+against the issue's target (bench/_summary.py), so that a single run says where the product stands.
+Timings on a shared 2-core machine are noisy: run it twice before quoting a figure.
 """
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +37,10 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    failed = [script.name for script in _scripts() if not _run(script)]
+    with tempfile.NamedTemporaryFile(prefix="bench-summary-", suffix=".jsonl") as summary:
+        os.environ["BENCH_SUMMARY"] = summary.name  # each script appends its headline figures here
+        failed = [script.name for script in _scripts() if not _run(script)]
+        _summary(Path(summary.name))
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
@@ -48,6 +57,18 @@ def _run(script: Path) -> bool:
     returncode = subprocess.run([sys.executable, str(script)], cwd=BENCH.parent, check=False).returncode
     print(f"=== {script.name}: exit {returncode} after {time.monotonic() - started:.0f} s", flush=True)
     return returncode == 0
+
+
+def _summary(path: Path) -> None:
+    """One table of every headline figure against its target."""
+    figures = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    print(f"\n=== summary: {len(figures)} headline figures")
+    print(f"{'figure':<52} {'value':>22} {'target':>16}  ")
+    for f in figures:
+        verdict = {True: "met", False: "MISSED", None: ""}[f["met"]]
+        print(f"{f['figure']:<52} {f['value']:>22} {f['target']:>16}  {verdict}")
+    missed = sum(f["met"] is False for f in figures)
+    print(f"{sum(f['met'] is True for f in figures)} met, {missed} missed")
 
 
 if __name__ == "__main__":

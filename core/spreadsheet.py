@@ -44,7 +44,10 @@ def safe_cell(value: object) -> object:
 
 
 def safe_row(values: Iterable[object]) -> list[object]:
-    return [safe_cell(value) for value in values]
+    """safe_cell of every value; a text that starts no formula, the common cell, without a call."""
+    return [
+        value if value.__class__ is str and value[:1] not in FORMULA_TRIGGERS else safe_cell(value) for value in values
+    ]
 
 
 # -- XLSX ----------------------------------------------------------------------------------------------

@@ -46,11 +46,6 @@ def jalali_datetime(value: dt.datetime | None) -> str:
     return f"{_jalali_day(local.date())} {local.hour:02d}:{local.minute:02d}"
 
 
-def _text(value: object) -> str:
-    """A cell as import-export's Widget.render writes it: nothing for None, the text of anything else."""
-    return "" if value is None else str(value)
-
-
 class HasNotWidget(ChoiceWidget):
     """A supplementary insurance status as the wizard and the cartable show it."""
 
@@ -100,7 +95,8 @@ class RequestItemExportResource(resources.Resource):
 
     @staticmethod
     def plain_row(values: tuple) -> list[str]:
-        """The cells of one row from its `rows_columns`, as `export_resource` writes them for the item."""
+        """The cells of one row from its `rows_columns`, as `export_resource` writes them for the item.
+        Every text column read here is NOT NULL: its value is the cell as it is."""
         (
             tracking_code,
             status,
@@ -127,15 +123,15 @@ class RequestItemExportResource(resources.Resource):
         else:
             person_code, person_name = dependent_code, f"{dependent_first_name} {dependent_last_name}"
         return [
-            _text(tracking_code),
+            tracking_code,
             STATUS_LABELS[status],
             jalali_datetime(submitted_at),
-            _text(kanoon),
-            _text(branch_code),
-            _text(branch),
-            _text(national_code),
+            kanoon,
+            branch_code,
+            branch,
+            national_code,
             pensioner_name,
-            _text(pension_number),
+            pension_number,
             person_code,
             person_name,
             RELATION_LABELS[relation],
@@ -198,10 +194,11 @@ class PensionerRegistryExportResource(resources.Resource):
 
     @staticmethod
     def plain_row(values: tuple) -> list[str]:
-        """The cells of one row from its `rows_columns`, as `export_resource` writes them for the pensioner."""
+        """The cells of one row from its `rows_columns`, as `export_resource` writes them for the pensioner.
+        Every text column read here is NOT NULL: its value is the cell as it is."""
         *texts, is_colleague, file_active, has_supplementary = values
         return [
-            *map(_text, texts),
+            *texts,
             YES_NO.get(is_colleague, ""),
             YES_NO.get(file_active, ""),
             HAS_NOT.get(has_supplementary, ""),

@@ -56,6 +56,9 @@ FIRST = "cartable.py"
 def _scripts() -> list[Path]:
     skipped = {Path(__file__).name, "faults.py"}  # faults.py is `make faults`, a check rather than a measure
     scripts = sorted(p for p in BENCH.glob("*.py") if p.name not in skipped and not p.name.startswith("_"))
+    if only := os.environ.get("BENCH_ONLY"):  # e.g. BENCH_ONLY=cartable,exports_memory
+        names = {f"{name.strip()}.py" for name in only.split(",")}
+        scripts = [p for p in scripts if p.name in names]
     return sorted(scripts, key=lambda p: p.name != FIRST)
 
 

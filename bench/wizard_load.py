@@ -30,8 +30,12 @@ from _summary import headline  # noqa: E402
 from tests.smoke.client import Client, stack_env  # noqa: E402
 
 STATE = Path(os.environ.get("BENCH_WIZARD_DIR", "/tmp/sso-bench-wizard"))
-PORTS = {"WEB_PORT": "8120", "PG_PORT": "55460", "REDIS_PORT": "56460", "SMS_PORT": "8770"}
-BASELINE_PORT = 8121
+# Each overridable as BENCH_WIZARD_<NAME> (e.g. BENCH_WIZARD_PG_PORT), when another server holds the port.
+PORTS = {
+    name: os.environ.get(f"BENCH_WIZARD_{name}", default)
+    for name, default in {"WEB_PORT": "8120", "PG_PORT": "55460", "REDIS_PORT": "56460", "SMS_PORT": "8770"}.items()
+}
+BASELINE_PORT = int(os.environ.get("BENCH_WIZARD_BASELINE_PORT", "8121"))
 PENSIONERS = int(os.environ.get("BENCH_WIZARD_PENSIONERS", "3000"))
 SECONDS = float(os.environ.get("BENCH_WIZARD_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_WIZARD_CLIENTS", "8"))

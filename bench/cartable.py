@@ -94,26 +94,36 @@ def main() -> int:
         )
         return 2
     django_setup()
-    for size in args.sizes:
-        _database_prepare(args.pensioners, size)
-        users = _users()
-        cases = _cases(users)
-        print(f"\n{size:,} requests\n{HEADER}")
-        results = []
-        for case in cases:
-            results.append(_measure(case, users[case.who], args.runs))
-            print(_line(results[-1]), flush=True)
-        _report(results)
-        slowest = max(results, key=lambda r: r.median_ms)
-        headline(
-            f"cartable pages at {size:,} requests, slowest median",
-            f"{slowest.median_ms:.0f} ms",
-            "< 2000 ms",
-            slowest.median_ms < 2000 and all(r.status == 200 for r in results),
-        )
-        most = max(r.queries for r in results)
-        headline(f"cartable pages at {size:,} requests, most queries", f"{most}", f"≤ {MAX_QUERIES + 1}", None)
+    from django.test import override_settings
+
+    # Signed in with the second factor taken as passed (DEBUG off requires it): its check is one query,
+    # not this benchmark's subject; without this every page answers 302 to the code page.
+    with override_settings(STAFF_OTP_REQUIRED=False):
+        for size in args.sizes:
+            _measure_size(size, args)
     return 0
+
+
+def _measure_size(size: int, args: argparse.Namespace) -> None:
+    """Seeds up to `size` requests, measures every page, prints the table and the headlines."""
+    _database_prepare(args.pensioners, size)
+    users = _users()
+    cases = _cases(users)
+    print(f"\n{size:,} requests\n{HEADER}")
+    results = []
+    for case in cases:
+        results.append(_measure(case, users[case.who], args.runs))
+        print(_line(results[-1]), flush=True)
+    _report(results)
+    slowest = max(results, key=lambda r: r.median_ms)
+    headline(
+        f"cartable pages at {size:,} requests, slowest median",
+        f"{slowest.median_ms:.0f} ms",
+        "< 2000 ms",
+        slowest.median_ms < 2000 and all(r.status == 200 for r in results),
+    )
+    most = max(r.queries for r in results)
+    headline(f"cartable pages at {size:,} requests, most queries", f"{most}", f"≤ {MAX_QUERIES + 1}", None)
 
 
 def _arguments() -> argparse.Namespace:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from _django import django_setup
+from _summary import headline
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -58,7 +59,10 @@ def main() -> int:
     django_setup()
     _database_prepare(args.pensioners)
     clients = _clients()
-    results = [_measure(case, clients[case.who], args.runs) for case in _cases(args.pensioners)]
+    from django.test import override_settings
+
+    with override_settings(STAFF_OTP_REQUIRED=False):  # the second factor's check is not these pages' cost
+        results = [_measure(case, clients[case.who], args.runs) for case in _cases(args.pensioners)]
     _report(results)
     return 0
 
@@ -194,6 +198,13 @@ def _report(results: list[Result]) -> None:
             f"{r.case.who:<10} {r.status:>6} {r.queries:>7} {r.full_count:>10} {r.median_ms:>9.1f} "
             f"{r.slowest_ms:>9.1f}  {r.case.url}"
         )
+    slowest = max(results, key=lambda r: r.median_ms)
+    headline(
+        "registry pages, slowest median",
+        f"{slowest.median_ms:.0f} ms",
+        "< 2000 ms",
+        slowest.median_ms < 2000 and all(r.status == 200 for r in results),
+    )
     slow = [r for r in results if r.median_ms > SLOW_MS or r.status != 200 or r.full_count != "-"]
     for r in slow:
         print(f"\n!! {r.case.who} {r.case.url}: {r.status}, {r.median_ms:.0f} ms; slowest query {r.slowest_ms:.0f} ms:")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from _django import django_setup
+from _summary import headline
 
 PENSIONERS_PER_REQUEST = 1.035
 BROKER_TABLE = '"django_q_ormq"'
@@ -122,11 +123,19 @@ def _compare(move_name: str, count: int) -> tuple[str, bool]:
 
     single, as_set = _measure(one_by_one), _measure(in_sets)
     faster = single.seconds / as_set.seconds if as_set.seconds else math.inf
+    on_target = as_set.seconds <= TARGETS[move_name] and as_set.done == count
+    headline(f"{move_name} {count:,} one by one", f"{single.seconds:.1f} s, {single.queries:,} q", "", None)
+    headline(
+        f"{move_name} {count:,} as a set",
+        f"{as_set.seconds:.2f} s, {as_set.queries:,} q",
+        f"≤ {TARGETS[move_name]:.0f} s",
+        on_target,
+    )
     line = (
         f"{move_name:<16} {count:>6,} {single.seconds:>9.2f} {single.queries:>8,} {single.broker:>7,} {single.done:>6,}"
         f" {as_set.seconds:>8.2f} {as_set.queries:>8,} {as_set.broker:>7,} {as_set.done:>6,} {faster:>7.1f}x"
     )
-    return line, as_set.seconds <= TARGETS[move_name] and as_set.done == count
+    return line, on_target
 
 
 ADMIN_MOVES = ["kanoon_approve", "branch_accept"]

@@ -25,11 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _summary import headline  # noqa: E402
+
 from tests.smoke.client import Client, stack_env  # noqa: E402
 
 STATE = Path(os.environ.get("BENCH_WIZARD_DIR", "/tmp/sso-bench-wizard"))
-PORTS = {"WEB_PORT": "8120", "PG_PORT": "55460", "REDIS_PORT": "56460", "SMS_PORT": "8770"}
-BASELINE_PORT = 8121
+# Each overridable as BENCH_WIZARD_<NAME> (e.g. BENCH_WIZARD_PG_PORT), when another server holds the port.
+PORTS = {
+    name: os.environ.get(f"BENCH_WIZARD_{name}", default)
+    for name, default in {"WEB_PORT": "8120", "PG_PORT": "55460", "REDIS_PORT": "56460", "SMS_PORT": "8770"}.items()
+}
+BASELINE_PORT = int(os.environ.get("BENCH_WIZARD_BASELINE_PORT", "8121"))
 PENSIONERS = int(os.environ.get("BENCH_WIZARD_PENSIONERS", "3000"))
 SECONDS = float(os.environ.get("BENCH_WIZARD_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_WIZARD_CLIENTS", "8"))
@@ -249,7 +255,23 @@ def main() -> int:
     print(_line("plain form baseline (2 requests)", baseline, SECONDS))
     ratio = (len(wizard.latencies) / SECONDS) / max(1e-9, len(baseline.latencies) / SECONDS)
     print(f"requests a second, wizard / baseline: {ratio:.2f}×")
+    _headlines(wizard, baseline, ratio)
     return 0
+
+
+def _headlines(wizard: Tally, baseline: Tally, ratio: float) -> None:
+    per_second = wizard.submissions / SECONDS
+    latencies = sorted(wizard.latencies)
+    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000 if latencies else 0
+    headline("wizard submissions a second", f"{per_second:.1f}/s", "≥ 20/s", per_second >= 20)
+    headline(
+        "wizard req/s against the plain form",
+        f"{len(latencies) / SECONDS:.0f} / {len(baseline.latencies) / SECONDS:.0f} ({ratio:.2f}×)",
+        "≥ 1.00×",
+        ratio >= 1,
+    )
+    headline("wizard request p95", f"{p95:.0f} ms", "< 100 ms", bool(latencies) and p95 < 100)
+    headline("wizard cycles that failed", f"{wizard.errors}", "0", wizard.errors == 0)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,6 +19,7 @@ from core import jalali
 from core.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from core.forms import JalaliDateTimeField
 from core.text import to_persian_digits
+from enrollment import selectors
 from enrollment.deductions.rollover import rollover_check, rollover_preview, rollover_window_refusal
 from enrollment.deductions.tasks import period_rollover_queue
 from policies import services
@@ -156,6 +157,18 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not _charges_locked(obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """A period's history carries each rollover's report (national counts, names from every province):
+        for those who see every scope, never a province manager."""
+        if not selectors.user_sees_all(request.user):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not selectors.user_sees_all(request.user):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         """An edit goes through the guarded service (row lock, frozen fields refused, history reason)."""

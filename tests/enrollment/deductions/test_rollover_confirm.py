@@ -133,3 +133,19 @@ def test_two_periods_at_once_are_refused(client, world, new_period, manager):
     )
     assert any("دقیقاً یک دوره" in m for m in _messages(response))
     assert not RolloverJob.objects.exists()
+
+
+def test_the_periods_history_with_the_national_rollover_report_is_not_for_a_province_manager(
+    client, world, new_period, manager, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import User
+
+    services.period_close(period=world, by=manager)
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, new_period, confirm="1")
+    history = reverse("admin:policies_contractperiod_history", args=[new_period.pk])
+    assert "سند کسر منتقل شد" in client.get(history).content.decode()
+    client.force_login(User.objects.get(username="manager_alborz"))
+    assert client.get(history).status_code == 403
+    assert client.get(reverse("admin:policies_contractperiod_change", args=[new_period.pk])).status_code == 200

@@ -23,14 +23,16 @@ class NormalizedSearchMixin:
 
 
 class ProvinceListFilter(admin.SimpleListFilter):
-    """Province as a filter: the lookups come from the 31-row province table, never from the list."""
+    """Province as a filter: the lookups come from the 31-row province table, never from the list, and only
+    the provinces the user works in (a province manager: their own)."""
 
     title = "استان"
     parameter_name = "province"
     field_path = "county__province"
 
     def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in Province.objects.values_list("pk", "name")]
+        provinces = selectors.provinces_visible_to(request.user).order_by("name")
+        return [(str(pk), name) for pk, name in provinces.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -38,19 +40,29 @@ class ProvinceListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OfficeProvinceFilter(ProvinceListFilter):
+    field_path = "province"
+
+
 @admin.register(Province)
 class ProvinceAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name__startswith", "code__exact"]
+
+    def get_queryset(self, request):
+        return selectors.provinces_visible_to(request.user)
 
 
 @admin.register(County)
 class CountyAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["name", "code", "province"]
     list_select_related = ["province"]
-    list_filter = ["province"]
+    list_filter = [OfficeProvinceFilter]
     search_fields = ["name__startswith", "code__exact"]
     autocomplete_fields = ["province"]
+
+    def get_queryset(self, request):
+        return selectors.counties_of(request.user).select_related("province")
 
 
 @admin.register(Kanoon)
@@ -68,7 +80,7 @@ class KanoonAdmin(NormalizedSearchMixin, PortalModelAdmin):
 class BranchAdmin(NormalizedSearchMixin, PortalModelAdmin):
     list_display = ["code", "name", "province", "phone"]
     list_select_related = ["province"]
-    list_filter = ["province"]
+    list_filter = [OfficeProvinceFilter]
     search_fields = ["code__exact", "name__contains"]
     autocomplete_fields = ["province"]
 

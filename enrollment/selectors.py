@@ -4,8 +4,13 @@ A Kanoon user sees their Kanoons' county; a branch user their branches; a provin
 Kanoon and branch of their provinces; national managers and auditors all.
 Permissions sit on Kanoons, branches and provinces (django-guardian); a user's few office ids are read from
 them once and cached (`scope_of`), and lists filter requests and pensioners by those ids.
+
+A province manager has, inside their provinces, every path a national manager has (the dashboard, the
+reconciliation, exports, monthly lists, the registry, the SMS outbox), each built here from the same ids;
+nothing national reaches them: what lies outside their provinces looks like it does not exist.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -49,6 +54,13 @@ class Scope:
     kanoon_ids: tuple[int, ...]
     county_ids: tuple[int, ...]
     branch_ids: tuple[int, ...]
+    province_ids: tuple[int, ...] = ()  # the provinces a province manager manages
+
+    @property
+    def key(self) -> str:
+        """A short name of these offices, for caches shared by every user with the same scope."""
+        text = f"{self.kanoon_ids}|{self.branch_ids}|{self.province_ids}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 SCOPE_SECONDS = 600
@@ -69,6 +81,7 @@ def scope_of(user: AbstractBaseUser) -> Scope:
             kanoon_ids=tuple(pk for pk, _ in kanoons),
             county_ids=tuple(county for _, county in kanoons),
             branch_ids=tuple(branches_of(user).values_list("pk", flat=True)),
+            province_ids=tuple(provinces_of(user).values_list("pk", flat=True)),
         )
         cache.set(_scope_key(user.pk), scope, SCOPE_SECONDS)
     return scope
@@ -78,21 +91,55 @@ def scope_forget(user_id: int) -> None:
     cache.delete_many([_scope_key(user_id), _filter_choices_key(user_id)])
 
 
+def is_province_manager(user: AbstractBaseUser) -> bool:
+    """Manages one or more provinces and does not see every scope: the national pages, reduced to them."""
+    return user.is_active and not user_sees_all(user) and bool(scope_of(user).province_ids)
+
+
+def sees_reports(user: AbstractBaseUser) -> bool:
+    """Whom the managers' reports (dashboard, reconciliation) are for: everyone who sees all, and province
+    managers, who see them for their provinces."""
+    return user_sees_all(user) or is_province_manager(user)
+
+
+def pensioners_in_scope(user: AbstractBaseUser, path: str = "") -> Q:
+    """A filter on the pensioners `user` may see, for a queryset that reaches the pensioner through `path`
+    ("" for Pensioner itself, "request__pensioner" for request items, "pensioner" for documents).
+    Empty for those who see all."""
+    if user_sees_all(user):
+        return Q()
+    scope = scope_of(user)
+    prefix = f"{path}__" if path else ""
+    return Q(**{f"{prefix}county_id__in": scope.county_ids}) | Q(**{f"{prefix}paying_branch_id__in": scope.branch_ids})
+
+
 def pensioners_visible_to(user: AbstractBaseUser, queryset: QuerySet[Pensioner] | None = None) -> QuerySet[Pensioner]:
     queryset = Pensioner.objects.all() if queryset is None else queryset
-    if user_sees_all(user):
-        return queryset
-    scope = scope_of(user)
-    return queryset.filter(Q(county_id__in=scope.county_ids) | Q(paying_branch_id__in=scope.branch_ids))
+    return queryset.filter(pensioners_in_scope(user))
 
 
 def dependents_visible_to(user: AbstractBaseUser, queryset: QuerySet[Dependent] | None = None) -> QuerySet[Dependent]:
     queryset = Dependent.objects.all() if queryset is None else queryset
+    return queryset.filter(pensioners_in_scope(user, "pensioner"))
+
+
+def counties_of(user: AbstractBaseUser) -> QuerySet[County]:
+    """The counties of the registry a user sees: their Kanoons' counties and every county of their provinces."""
     if user_sees_all(user):
-        return queryset
+        return County.objects.all()
     scope = scope_of(user)
-    return queryset.filter(
-        Q(pensioner__county_id__in=scope.county_ids) | Q(pensioner__paying_branch_id__in=scope.branch_ids)
+    return County.objects.filter(Q(pk__in=scope.county_ids) | Q(province_id__in=scope.province_ids))
+
+
+def provinces_visible_to(user: AbstractBaseUser) -> QuerySet[Province]:
+    """The provinces a user's offices lie in (a province manager: theirs; everyone who sees all: every one)."""
+    if user_sees_all(user):
+        return Province.objects.all()
+    scope = scope_of(user)
+    return Province.objects.filter(
+        Q(pk__in=scope.province_ids)
+        | Q(pk__in=County.objects.filter(pk__in=scope.county_ids).values("province_id"))
+        | Q(pk__in=Branch.objects.filter(pk__in=scope.branch_ids).values("province_id"))
     )
 
 
@@ -106,10 +153,25 @@ def requests_visible_to(
     queryset = (EnrollmentRequest.objects.all() if queryset is None else queryset).exclude(status=RequestStatus.DRAFT)
     if user_sees_all(user):
         return queryset
-    scope = scope_of(user)
-    return queryset.filter(
-        Q(kanoon_id__in=scope.kanoon_ids) | Q(branch_id__in=scope.branch_ids, status__in=BRANCH_STAGE)
+    return queryset.filter(_requests_in_scope(scope_of(user)))
+
+
+def _requests_in_scope(scope: Scope, path: str = "") -> Q:
+    prefix = f"{path}__" if path else ""
+    return Q(**{f"{prefix}kanoon_id__in": scope.kanoon_ids}) | Q(
+        **{f"{prefix}branch_id__in": scope.branch_ids, f"{prefix}status__in": BRANCH_STAGE}
     )
+
+
+def outbox_visible_to(user: AbstractBaseUser, queryset: QuerySet) -> QuerySet:
+    """The SMS outbox (a queryset of enrollment.sms OutboxMessage): all of it for those who see all; for a
+    province manager the messages of the requests they see (their province's pensioners' steps), never a
+    sign-in code, which belongs to no request; nothing for anybody else."""
+    if user_sees_all(user):
+        return queryset
+    if not is_province_manager(user):
+        return queryset.none()
+    return queryset.filter(_requests_in_scope(scope_of(user), "request"))
 
 
 FILTER_CHOICES_SECONDS = 600

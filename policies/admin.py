@@ -10,7 +10,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,7 +19,8 @@ from core import jalali
 from core.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from core.forms import JalaliDateTimeField
 from core.text import to_persian_digits
-from enrollment.deductions.rollover import rollover_check
+from enrollment import selectors
+from enrollment.deductions.rollover import rollover_check, rollover_preview, rollover_window_refusal
 from enrollment.deductions.tasks import period_rollover_queue
 from policies import services
 from policies.models import (
@@ -157,6 +158,18 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not _charges_locked(obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        """A period's history carries each rollover's report (national counts, names from every province):
+        for those who see every scope, never a province manager."""
+        if not selectors.user_sees_all(request.user):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not selectors.user_sees_all(request.user):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_model(self, request, obj, form, change):
         """An edit goes through the guarded service (row lock, frozen fields refused, history reason)."""
         if not change or not form.changed_data:
@@ -248,26 +261,45 @@ class ContractPeriodAdmin(ScopedHistoryAdmin, PortalModelAdmin):
 
     @admin.action(description="انتقال بیمه‌شدگان دوره قبل به این دوره", permissions=["change"])
     def rollover(self, request, queryset):
-        """Queues the rollover into each selected period from the period before it."""
-
-        def queue(new: ContractPeriod) -> ContractPeriod:
-            old = period_previous(period=new)
+        """The first POST opens the confirmation page (what will be carried, at which rates); its «تایید و شروع
+        انتقال» queues the job. Refused, with the reason, while the period before still takes requests."""
+        new = self._one(request, queryset, "انتقال بیمه‌شدگان")
+        if new is None:
+            return None
+        old = period_previous(period=new)
+        try:
             if old is None:
                 raise ValidationError("دوره‌ای پیش از این دوره نیست که بیمه‌شدگانش منتقل شوند.")
             rollover_check(old=old, new=new)
-            period_rollover_queue(old=old, new=new, by=request.user)
-            return old
-
-        self._each(
+            if refusal := rollover_window_refusal(old=old):
+                raise ValidationError(refusal)
+        except ValidationError as error:
+            self.message_user(request, f"«{new.title}»: {' '.join(error.messages)}", messages.ERROR)
+            return None
+        if "confirm" not in request.POST:
+            return self._rollover_confirmation(request, old, new)
+        period_rollover_queue(old=old, new=new, by=request.user)
+        self.message_user(
             request,
-            queryset,
-            queue,
-            lambda new, old: (
-                f"انتقال بیمه‌شدگان «{old.title}» به «{new.title}» در صف اجرا قرار گرفت. پیشرفت آن در "
-                "«انتقال‌ها به دوره جدید» دیده می‌شود و نتیجه در «تاریخچه» "
-                f"دوره «{new.title}» ثبت می‌شود. نرخ‌های این دوره پس از انتقال قابل تغییر نیستند."
-            ),
+            f"انتقال بیمه‌شدگان «{old.title}» به «{new.title}» در صف اجرا قرار گرفت. پیشرفت آن در "
+            "«انتقال‌ها به دوره جدید» دیده می‌شود و نتیجه در «تاریخچه» "
+            f"دوره «{new.title}» ثبت می‌شود. نرخ‌های این دوره پس از انتقال قابل تغییر نیستند.",
+            messages.SUCCESS,
         )
+        return None
+
+    def _rollover_confirmation(self, request, old: ContractPeriod, new: ContractPeriod) -> TemplateResponse:
+        preview = rollover_preview(old=old, new=new)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"تایید انتقال بیمه‌شدگان «{old.title}» به «{new.title}»",
+            "opts": self.model._meta,
+            "preview": preview,
+            "first_month": jalali.format_month(jalali.month_start(new.coverage_start)),
+            "action_name": "rollover",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/policies/contractperiod/rollover_confirm.html", context)
 
 
 def _next_initial(current: ContractPeriod) -> dict:

@@ -26,10 +26,11 @@ from dataclasses import asdict, dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from simple_history.utils import bulk_update_with_history
 
 from core import jalali
+from core.db_router import reading_replica
 from core.text import to_persian_digits
 from enrollment.deductions.documents import document_new, documents_open
 from enrollment.deductions.models import DeductionDocument, DeductionStatus
@@ -98,6 +99,63 @@ class RolloverResult:
                 "علت هر یک در تاریخچه سند کسر دوره قبل آن فرد ثبت شده است."
             )
         return "\n".join(lines)
+
+
+def rollover_window_refusal(*, old: ContractPeriod, at: dt.datetime | None = None) -> str | None:
+    """Why a rollover from `old` may not start yet, in Persian: while its submission window is open, new
+    enrollments and withdrawals are still accepted into it, so who is insured is not settled. None: it may."""
+    if not old.accepts_submissions(at):
+        return None
+    return (
+        f"مهلت ثبت درخواست دوره «{old.title}» تا {jalali.format_datetime(old.window_closes_at)} باز است و "
+        "ثبت‌نام و انصراف در آن هنوز پذیرفته می‌شود؛ انتقال بیمه‌شدگان پس از پایان این مهلت ممکن است "
+        "(برای پایان زودتر مهلت، «بستن دوره» را بزنید)."
+    )
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: str
+    label: str
+    documents: int
+
+
+@dataclass(frozen=True)
+class RolloverPreview:
+    """What a rollover will take and at which rates, for the confirmation page: the old period's active
+    documents (each is carried unless the new contract does not cover its person) and the new period's rates."""
+
+    old: ContractPeriod
+    new: ContractPeriod
+    documents: int
+    pensioners: int  # main pensioners with a document to carry
+    dependents: int  # dependents with a document to carry
+    by_kind: list[KindCount]
+    rates: list[PremiumRate]
+
+    @property
+    def persons(self) -> int:
+        return self.pensioners + self.dependents
+
+
+def rollover_preview(*, old: ContractPeriod, new: ContractPeriod) -> RolloverPreview:
+    """A few aggregate queries over the old period's active documents (the status index), on the replica;
+    the rates from the primary, as the rollover will read them."""
+    with reading_replica():
+        active = DeductionDocument.objects.filter(period=old, status=DeductionStatus.ACTIVE)
+        by_kind = dict(active.values_list("kind").annotate(count=Count("pk")).order_by())
+        pensioners = active.filter(dependent__isnull=True).values("pensioner_id").distinct().count()
+        dependents = active.filter(dependent__isnull=False).values("dependent_id").distinct().count()
+    rates = list(new.rates.order_by("kind", "relation", "min_age"))
+    return RolloverPreview(
+        old=old,
+        new=new,
+        documents=sum(by_kind.values()),
+        pensioners=pensioners,
+        dependents=dependents,
+        by_kind=[KindCount(kind, label, by_kind.get(kind, 0)) for kind, label in InsuranceKind.choices],
+        rates=rates,
+    )
 
 
 def rollover_check(*, old: ContractPeriod, new: ContractPeriod) -> None:

@@ -1,12 +1,14 @@
 """The managers' dashboard on the admin home: the active period's requests in numbers and charts.
 
-Everything is read through the user's scope (selectors.requests_visible_to). Each figure is one
+Everything is read through the user's scope (selectors.requests_visible_to): national managers and auditors
+see the country, a province manager their provinces and no national figure (the reconciliation's counts too
+are counted and kept per scope). Each figure is one
 grouped or aggregate query over the requests of the period (status, Kanoon and branch are on the
 request and indexed; the per-request person counts `enroll_count`/`withdraw_count` spare a scan of
 the items), so the number of queries does not grow with the data. The result is cached per period
 and scope for DASHBOARD_SECONDS: thousands of managers opening the home page share one computation a
 minute. The reconciliation's counts (heavier: they read the deduction documents) are cached per period
-for RECONCILIATION_SECONDS.
+and scope for RECONCILIATION_SECONDS.
 
 When figures grow stale, one request (holding a short cache lock) computes them again while the
 others keep showing the stale ones, so an expiry never sends every open home page to the database at
@@ -14,12 +16,12 @@ once. Only a cold cache makes each request compute.
 """
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet, Sum
@@ -43,6 +45,7 @@ KEEP_STALE = 10  # stale figures are kept this many times their freshness, to sh
 REFRESH_LOCK_SECONDS = 300
 RECONCILIATION_TASK = "enrollment.reports.tasks.reconciliation_refresh_task"
 TOP = 10
+ALL = "all"
 
 S = RequestStatus
 # The order of the status chart: the flow of DESIGN.md, drafts left out (they are the pensioner's).
@@ -139,6 +142,7 @@ class Dashboard:
 class ReconciliationSummary:
     period_id: int
     counts: dict[str, int]
+    scope: str = ALL  # whose figures: every office, or one scope's (selectors.Scope.key)
     computed_at: dt.datetime = field(default_factory=timezone.now)
 
     @property
@@ -155,30 +159,40 @@ def dashboard_for(user: AbstractBaseUser) -> Dashboard | None:
     period = period_active()
     if period is None:
         return None
-    key = f"reports-dashboard:{period.pk}:{_scope_key(user)}"
+    key = f"reports-dashboard:{period.pk}:{scope_key(user)}"
     return _cached(key, lambda: dashboard_compute(user, period), DASHBOARD_SECONDS)
 
 
-def reconciliation_summary(period_id: int) -> ReconciliationSummary | None:
-    """How many reconciliation findings of each kind, as last computed, never computed in the request:
-    its checks count over every accepted request and document (seconds each at national scale). When the
-    figures are missing or older than RECONCILIATION_SECONDS a worker computes them again (one refresh at
-    a time); meanwhile the stale figures, with their age, or None until the first are ready."""
-    key = reconciliation_key(period_id)
+def reconciliation_summary(period_id: int, user: AbstractBaseUser) -> ReconciliationSummary | None:
+    """How many reconciliation findings of each kind in the user's scope, as last computed, never computed in
+    the request: its checks count over every accepted request and document (seconds each at national scale).
+    When the figures are missing or older than RECONCILIATION_SECONDS a worker computes them again (one
+    refresh at a time per scope); meanwhile the stale figures, with their age, or None until the first are
+    ready. A province manager's figures are their provinces' own, never the national ones."""
+    scope = scope_key(user)
+    key = reconciliation_key(period_id, scope)
     figures = cache.get(key)
     fresh = figures is not None and timezone.now() - figures.computed_at < dt.timedelta(seconds=RECONCILIATION_SECONDS)
     if not fresh and cache.add(f"{key}:queued", True, REFRESH_LOCK_SECONDS):
+        # The task computes with the user's scope as it is when it runs, and stores it under that scope.
         async_task(
-            RECONCILIATION_TASK, period_id, task_name=f"reconciliation-{period_id}", cluster=settings.LONG_TASKS_CLUSTER
+            RECONCILIATION_TASK,
+            *([period_id] if scope == ALL else [period_id, user.pk]),
+            task_name=f"reconciliation-{period_id}-{scope}",
+            cluster=settings.LONG_TASKS_CLUSTER,
         )
         figures = cache.get(key)  # a worker in the same process (tests, the demo without qcluster) is done already
     return figures
 
 
-def reconciliation_refresh(period_id: int) -> ReconciliationSummary:
-    """The worker's side of reconciliation_summary: counts, caches, and lets the next refresh be queued."""
-    figures = ReconciliationSummary(period_id, reconciliation_counts(ContractPeriod.objects.get(pk=period_id)))
-    key = reconciliation_key(period_id)
+def reconciliation_refresh(period_id: int, user_id: int | None = None) -> ReconciliationSummary:
+    """The worker's side of reconciliation_summary: counts (nationally, or in the scope of the user who asked),
+    caches, and lets the next refresh be queued."""
+    period = ContractPeriod.objects.get(pk=period_id)
+    user = None if user_id is None else get_user_model().objects.get(pk=user_id)
+    scope = ALL if user is None else scope_key(user)
+    figures = ReconciliationSummary(period_id, reconciliation_counts(period, user=user), scope)
+    key = reconciliation_key(period_id, scope)
     cache_figures(key, figures, RECONCILIATION_SECONDS)
     cache.delete(f"{key}:queued")
     return figures
@@ -187,8 +201,8 @@ def reconciliation_refresh(period_id: int) -> ReconciliationSummary:
 Figures = TypeVar("Figures", Dashboard, ReconciliationSummary)
 
 
-def reconciliation_key(period_id: int) -> str:
-    return f"reports-reconciliation:{period_id}"
+def reconciliation_key(period_id: int, scope: str) -> str:
+    return f"reports-reconciliation:{period_id}:{scope}"
 
 
 def cache_figures(key: str, figures: Dashboard | ReconciliationSummary, seconds: int) -> None:
@@ -218,12 +232,19 @@ def _computed(key: str, compute: Callable[[], Figures], seconds: int) -> Figures
     return figures
 
 
-def _scope_key(user: AbstractBaseUser) -> str:
+def scope_title(user: AbstractBaseUser) -> str:
+    """What the figures cover, in words: «کل کشور», or a province manager's provinces."""
     if selectors.user_sees_all(user):
-        return "all"
-    scope = selectors.scope_of(user)
-    text = f"{scope.kanoon_ids}|{scope.branch_ids}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return "کل کشور"
+    names = list(selectors.provinces_of(user).order_by("name").values_list("name", flat=True))
+    if len(names) == 1:
+        return f"استان {names[0]}"
+    return "استان‌های " + "، ".join(names) if names else "دفاتر شما"
+
+
+def scope_key(user: AbstractBaseUser) -> str:
+    """Whose figures: ALL for those who see every office, else the user's scope (shared by everyone with it)."""
+    return ALL if selectors.user_sees_all(user) else selectors.scope_of(user).key
 
 
 def dashboard_compute(user: AbstractBaseUser, period: ContractPeriod) -> Dashboard:

@@ -27,6 +27,8 @@ from enrollment.reports.dashboard import (
     ReconciliationSummary,
     cache_figures,
     reconciliation_key,
+    scope_key,
+    scope_title,
 )
 from enrollment.reports.reconciliation import FINDINGS_PER_CHECK, FindingKind, reconcile, reconciliation_counts
 from policies.models import ContractPeriod
@@ -164,17 +166,25 @@ def _xlsx_response(branch: Branch, month) -> FileResponse:
 
 
 def reconciliation(request: HttpRequest) -> HttpResponse:
-    """Every finding of a period (the active one unless ?period= names another); for users who see all."""
-    if not selectors.user_sees_all(request.user):
+    """Every finding of a period (the active one unless ?period= names another) in the user's scope: the
+    country for users who see all, their provinces for province managers; "does not exist" for others."""
+    user = request.user
+    if not selectors.sees_reports(user):
         raise Http404
     period = _period(request.GET.get("period", ""))
-    context = {**admin.site.each_context(request), "title": "تطبیق درخواست‌های پذیرفته‌شده با نحوه پرداخت و کسور"}
+    context = {
+        **admin.site.each_context(request),
+        "title": "تطبیق درخواست‌های پذیرفته‌شده با نحوه پرداخت و کسور",
+        "scope_title": scope_title(user),
+    }
     if period is not None:
-        counts = reconciliation_counts(period)
-        findings = reconcile(period)
+        counts = reconciliation_counts(period, user=user)
+        findings = reconcile(period, user=user)
         listed = Counter(finding.kind for finding in findings)
-        # What the page just counted is what the dashboard shows next.
-        cache_figures(reconciliation_key(period.pk), ReconciliationSummary(period.pk, counts), RECONCILIATION_SECONDS)
+        # What the page just counted is what the dashboard shows next, to everyone with the same scope.
+        scope = scope_key(user)
+        figures = ReconciliationSummary(period.pk, counts, scope)
+        cache_figures(reconciliation_key(period.pk, scope), figures, RECONCILIATION_SECONDS)
         context.update(
             period=period,
             periods=ContractPeriod.objects.order_by("-coverage_start").values_list("pk", "title"),

@@ -27,6 +27,10 @@ person's latest accepted request that enrolled or withdrew them, anywhere: a req
 The age on the day of acceptance is the age on the local date of the request's `updated_at`: an
 accepted request is final and is not saved again.
 
+Scope: national managers and auditors reconcile the whole country; a province manager the persons of the
+pensioners they see (enrollment.selectors.pensioners_in_scope, on each check's way to the pensioner), so
+neither their counts nor their findings carry a national figure.
+
 Main pensioners and dependents are checked by separate queries (`main=True/False`), so every
 subquery matches its person with one indexed equality and the database can hash-join it.
 """
@@ -35,6 +39,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncDate
@@ -42,6 +47,7 @@ from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, Extra
 from core import jalali
 from core.db_router import reading_replica
 from core.text import to_persian_digits
+from enrollment import selectors
 from enrollment.deductions.models import DeductionDocument, DeductionStatus
 from enrollment.models import EnrollmentRequest, Operation, RequestItem, RequestStatus
 from policies.models import ContractPeriod, InsuranceKind, PremiumRate
@@ -73,30 +79,49 @@ class Finding:
         return FindingKind(self.kind).label
 
 
+ITEM_PENSIONER = "request__pensioner"
+DOCUMENT_PENSIONER = "pensioner"
+
+
 @dataclass(frozen=True)
 class _Check:
     kind: str
     rows: QuerySet  # .values() of the columns `explain` reads
     explain: Callable[[dict], Finding]
+    pensioner: str  # the path from a row to its pensioner, where the scope applies
 
 
-def reconciliation_counts(period: ContractPeriod) -> dict[str, int]:
-    """How many findings of each kind: one COUNT per check, every kind listed."""
+def reconciliation_counts(period: ContractPeriod, *, user: AbstractBaseUser | None = None) -> dict[str, int]:
+    """How many findings of each kind (in `user`'s scope; None: nationally): one COUNT per check, every kind
+    listed."""
     counts = dict.fromkeys(FindingKind.values, 0)
-    with reading_replica():
-        for check in _checks(period):
+    for check in _scoped_checks(period, user):
+        with reading_replica():
             counts[check.kind] += check.rows.count()
     return counts
 
 
-def reconcile(period: ContractPeriod, *, limit: int | None = FINDINGS_PER_CHECK) -> list[Finding]:
-    """The findings, at most `limit` from each check (None: all of them)."""
+def reconcile(
+    period: ContractPeriod, *, user: AbstractBaseUser | None = None, limit: int | None = FINDINGS_PER_CHECK
+) -> list[Finding]:
+    """The findings (in `user`'s scope; None: nationally), at most `limit` from each check (None: all)."""
     findings = []
-    with reading_replica():
-        for check in _checks(period):
-            rows = check.rows if limit is None else check.rows[:limit]
+    for check in _scoped_checks(period, user):
+        rows = check.rows if limit is None else check.rows[:limit]
+        with reading_replica():
             findings.extend(check.explain(row) for row in rows)
     return findings
+
+
+def _scoped_checks(period: ContractPeriod, user: AbstractBaseUser | None) -> Iterator[_Check]:
+    """The checks, each narrowed to the pensioners `user` sees. The scope is read (on the primary, cached)
+    before any check runs on the replica."""
+    within = {
+        path: Q() if user is None else selectors.pensioners_in_scope(user, path)
+        for path in (ITEM_PENSIONER, DOCUMENT_PENSIONER)
+    }
+    for check in _checks(period):
+        yield _Check(check.kind, check.rows.filter(within[check.pensioner]), check.explain, check.pensioner)
 
 
 def _checks(period: ContractPeriod) -> Iterator[_Check]:
@@ -210,7 +235,7 @@ def _flags_not_flipped(period: ContractPeriod, main: bool) -> _Check:
             f"هنوز «{shown}» است.",
         )
 
-    return _Check(FindingKind.FLAG_NOT_FLIPPED, queryset, explain)
+    return _Check(FindingKind.FLAG_NOT_FLIPPED, queryset, explain, ITEM_PENSIONER)
 
 
 def _deductions_missing(period: ContractPeriod, main: bool, kind: str) -> _Check:
@@ -244,7 +269,7 @@ def _deductions_missing(period: ContractPeriod, main: bool, kind: str) -> _Check
             f"ثبت‌نام {{person}} با درخواست {{code}} پذیرفته شده است، اما سند کسر «{label}» او در این دوره وجود ندارد.",
         )
 
-    return _Check(FindingKind.DEDUCTION_MISSING, queryset, explain)
+    return _Check(FindingKind.DEDUCTION_MISSING, queryset, explain, ITEM_PENSIONER)
 
 
 def _with_age_on_acceptance(items: QuerySet[RequestItem], birth: str) -> QuerySet[RequestItem]:
@@ -298,7 +323,7 @@ def _deductions_duplicated(period: ContractPeriod, main: bool) -> _Check:
             "هم‌پوشانی دارد؛ حق بیمه دو بار کسر می‌شود.",
         )
 
-    return _Check(FindingKind.DEDUCTION_DUPLICATED, queryset, explain)
+    return _Check(FindingKind.DEDUCTION_DUPLICATED, queryset, explain, DOCUMENT_PENSIONER)
 
 
 def _deductions_not_ended(period: ContractPeriod, main: bool) -> _Check:
@@ -324,7 +349,7 @@ def _deductions_not_ended(period: ContractPeriod, main: bool) -> _Check:
             "انصراف {person} با درخواست {code} پذیرفته شده است، اما سند {document} ({kind}) او هنوز فعال است.",
         )
 
-    return _Check(FindingKind.DEDUCTION_NOT_ENDED, queryset, explain)
+    return _Check(FindingKind.DEDUCTION_NOT_ENDED, queryset, explain, DOCUMENT_PENSIONER)
 
 
 def _deductions_orphan(period: ContractPeriod, main: bool) -> _Check:
@@ -361,7 +386,7 @@ def _deductions_orphan(period: ContractPeriod, main: bool) -> _Check:
             f"سند {{document}} ({{kind}}) {{person}} فعال است، اما {why}.",
         )
 
-    return _Check(FindingKind.DEDUCTION_ORPHAN, queryset, explain)
+    return _Check(FindingKind.DEDUCTION_ORPHAN, queryset, explain, DOCUMENT_PENSIONER)
 
 
 # --- Findings in Persian ----------------------------------------------------------------------------

@@ -11,9 +11,10 @@ def export_job_run_task(job_id: int) -> str | None:
     return export_job_run(job_id=job_id)
 
 
-def reconciliation_refresh_task(period_id: int) -> str:
-    """Queued by the admin home when its reconciliation figures are missing or stale."""
-    figures = reconciliation_refresh(period_id)
+def reconciliation_refresh_task(period_id: int, user_id: int | None = None) -> str:
+    """Queued by the admin home when its reconciliation figures are missing or stale: the national figures,
+    or (user_id) those of a province manager's scope."""
+    figures = reconciliation_refresh(period_id, user_id)
     return f"{figures.total} findings"
 
 

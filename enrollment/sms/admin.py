@@ -1,4 +1,9 @@
-"""The outbox in the admin: read-only, for the staff who see every scope; failed messages can be re-queued."""
+"""The outbox in the admin: read-only; failed messages can be re-queued by national managers.
+
+Who reads what (enrollment.selectors.outbox_visible_to): the staff who see every scope, all of it; a
+province manager the messages of their province's requests (each step of a request of a pensioner they
+see), never a sign-in code, which belongs to no request; anybody else nothing.
+"""
 
 from django.contrib import admin, messages
 from django.db.models import Q
@@ -6,8 +11,8 @@ from django.db.models import Q
 from core.admin_tools import PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
 from core.identity import normalize_mobile
 from core.text import normalize_digits_only, to_persian_digits
+from enrollment import selectors
 from enrollment.models import EnrollmentRequest
-from enrollment.selectors import user_sees_all
 from enrollment.sms.models import OutboxMessage
 from enrollment.sms.services import sms_retry
 from enrollment.sms.texts import LABELS
@@ -71,8 +76,7 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
         return to_persian_digits(obj.request.tracking_code) if obj.request_id else "-"
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if user_sees_all(request.user) else queryset.none()
+        return selectors.outbox_visible_to(request.user, super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         """An exact mobile (typed in any digits, +98 or not) or an exact tracking code; both indexed."""
@@ -86,13 +90,17 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
         return queryset.filter(wanted), False
 
     def has_module_permission(self, request) -> bool:
-        return user_sees_all(request.user)
+        return self._reads_outbox(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return user_sees_all(request.user)
+        return self._reads_outbox(request.user)
 
     def has_resend_permission(self, request) -> bool:
-        return user_sees_all(request.user) and request.user.has_perm("sms.change_outboxmessage")
+        return selectors.user_sees_all(request.user) and request.user.has_perm("sms.change_outboxmessage")
+
+    @staticmethod
+    def _reads_outbox(user) -> bool:
+        return selectors.user_sees_all(user) or selectors.is_province_manager(user)
 
     @admin.action(description="ارسال مجدد", permissions=["resend"])
     def resend(self, request, queryset) -> None:

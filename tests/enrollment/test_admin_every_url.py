@@ -405,3 +405,61 @@ def test_every_admin_url_as_every_role_shows_nothing_out_of_scope_and_changes_no
     assert findings.writes == []
     assert findings.tells == []
     assert findings.cases > 100
+
+
+# -- the province manager and the neighbouring province ---------------------------------------------------
+
+
+def _tehran_build(world) -> Isfahan:
+    """Pensioner A's whole story in Tehran (request accepted, deduction documents, SMS, an export of the Tehran
+    clerk's), as the records that manager_alborz, who manages Alborz, must never see."""
+    pensioner = Pensioner.objects.get(national_code="0010000011")
+    kanoon_clerk, branch_clerk = User.objects.get(username="kanoon_tehran"), User.objects.get(username="branch_tehran")
+    accepted = file_request(pensioner)
+    workflow.request_kanoon_approve(request_id=accepted.pk, by=kanoon_clerk)
+    workflow.request_branch_accept(request_id=accepted.pk, by=branch_clerk)
+    job = ExportJob.objects.create(
+        user=kanoon_clerk, kind=ExportKind.PENSIONERS, file_format=ExportFormat.CSV, status=ExportStatus.DONE
+    )
+    job.file.save("tehran.csv", ContentFile(b"0010000011"), save=True)
+    kanoon = Kanoon.objects.get(county__code="TEH")
+    dependents = list(pensioner.dependents.all())
+    targets = {
+        Province: kanoon.county.province,
+        County: kanoon.county,
+        Kanoon: kanoon,
+        Branch: pensioner.paying_branch,
+        Pensioner: pensioner,
+        Dependent: dependents[0],
+        EnrollmentRequest: accepted,
+        DeductionDocument: DeductionDocument.objects.filter(pensioner=pensioner).first(),
+        ExportJob: job,
+        OutboxMessage: OutboxMessage.objects.filter(request=accepted).first(),
+        ContractPeriod: world,
+        PremiumRate: PremiumRate.objects.first(),
+        Announcement: Announcement.objects.create(title="اطلاعیه آزمون", body="متن", is_published=False),
+        User: kanoon_clerk,
+        Group: Group.objects.first(),
+    }
+    codes = [pensioner.national_code, pensioner.mobile, accepted.tracking_code, *(d.national_code for d in dependents)]
+    names = [
+        pensioner.last_name,
+        kanoon.name,
+        *Branch.objects.filter(province=kanoon.county.province).values_list("name", flat=True),
+        *County.objects.filter(province=kanoon.county.province).values_list("name", flat=True).exclude(code="TEH"),
+    ]
+    return Isfahan(targets=targets, sentinels=[*codes, *(to_persian_digits(code) for code in codes), *names])
+
+
+def test_every_admin_url_as_the_alborz_manager_shows_nothing_of_tehran_and_changes_nothing(client, world, staff):
+    tehran = _tehran_build(world)
+    user = staff["manager_alborz"]
+    assert selectors.is_province_manager(user)
+    findings = Findings()
+    for url in admin_urls():
+        _check(client, user, url, tehran, findings)
+    assert findings.errors == []
+    assert findings.leaks == []
+    assert findings.writes == []
+    assert findings.tells == []
+    assert findings.cases > 100

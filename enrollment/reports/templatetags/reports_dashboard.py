@@ -4,16 +4,17 @@ from django import template
 
 from enrollment import selectors
 from enrollment.models import RequestStatus
-from enrollment.reports.dashboard import dashboard_charts, dashboard_for, reconciliation_summary
+from enrollment.reports.dashboard import dashboard_charts, dashboard_for, reconciliation_summary, scope_title
 
 register = template.Library()
 
 
 @register.inclusion_tag("admin/reports/dashboard/home.html", takes_context=True)
 def reports_home(context) -> dict:
-    """Managers (users who see all) get the dashboard; branch staff a link to their monthly list."""
+    """Managers get the dashboard: national ones (and auditors) the country's, a province manager their
+    provinces'; branch staff a link to their monthly list."""
     user = context["request"].user
-    if not selectors.user_sees_all(user):
+    if not selectors.sees_reports(user):
         return {"monthly_link": bool(selectors.scope_of(user).branch_ids)}
     dashboard = dashboard_for(user)
     if dashboard is None:
@@ -21,11 +22,12 @@ def reports_home(context) -> dict:
     charts = dashboard_charts(dashboard)
     return {
         "dashboard": dashboard,
+        "scope_title": scope_title(user),
         "charts": charts,
         "kanoon_waiting": dashboard.count_of(RequestStatus.KANOON_REVIEW),
         "branch_waiting": dashboard.count_of(RequestStatus.BRANCH_REVIEW),
         "accepted": dashboard.count_of(RequestStatus.ACCEPTED),
-        "reconciliation": reconciliation_summary(dashboard.period_id),
+        "reconciliation": reconciliation_summary(dashboard.period_id, user),
         "offices": [
             {
                 "key": "counties",

@@ -246,11 +246,12 @@ def test_a_run_stopped_at_its_deadline_resumes_where_it_stopped(world, new_perio
 def test_admin_action_queues_the_rollover_and_the_summary_is_in_the_new_periods_history(
     client, world, new_period, manager, django_capture_on_commit_callbacks
 ):
+    services.period_close(period=world, by=manager)  # no rollover while the old window takes requests
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:policies_contractperiod_changelist"),
-            {"action": "rollover", "_selected_action": [new_period.pk]},
+            {"action": "rollover", "_selected_action": [new_period.pk], "confirm": "1"},
             follow=True,
         )
     assert any("در صف اجرا قرار گرفت" in str(m) for m in response.context["messages"])

@@ -120,6 +120,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
     list_max_show_all = SHOW_ALL_MAX
     list_select_related = ["pensioner__paying_branch", "period", "claimed_by", "kanoon", "branch"]
     list_filter = ["status", RequestTypeFilter, JalaliDateRangeFilter, OperationFilter, PersonsFilter]
+    office_filters = [BranchFilter, CountyFilter]  # for those who work more than one county
     search_fields = ["tracking_code__exact", "pensioner__national_code__exact", "pensioner__last_name__startswith"]
     search_help_text = "کد رهگیری، کد ملی یا نام خانوادگی"
     ordering = ["waiting_since", "id"]
@@ -199,7 +200,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
         """A Kanoon works one county; branch staff and managers also filter by branch and county."""
         if self.has_kanoon_permission(request) and not self.has_branch_permission(request):
             return self.list_filter
-        return [*self.list_filter, BranchFilter, CountyFilter]
+        return [*self.list_filter, *self.office_filters]
 
     def changelist_view(self, request, extra_context=None):
         """A cartable opens on the queue its user works: the Kanoon's or the branch's pending requests."""

@@ -150,7 +150,8 @@ def test_the_request_page_fits_1280_px_without_sideways_scrolling(live_server, m
             document: document.documentElement.scrollWidth,
             viewport: document.documentElement.clientWidth,
             scrolled: [...document.querySelectorAll('*')]
-                .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1)
+                .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+                .filter(e => e.scrollWidth > e.clientWidth + 1)
                 .map(e => e.className || e.tagName),
         })"""
     )

@@ -5,6 +5,7 @@ import contextlib
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
@@ -12,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_tools import PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
+from core.admin_tools import YES_NO_UNKNOWN, PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
 from core.jobs import job_restart
 from core.text import format_number, to_persian_digits
 from enrollment.reports import exports, views
@@ -245,5 +246,10 @@ def _field_part(model, key: str, value: str) -> str:
         labels.append(str(field.verbose_name))
     if field is None:
         return f"فیلتر دیگر: {value}"
-    shown = dict(field.flatchoices).get(value, value) if getattr(field, "flatchoices", None) else value
+    if getattr(field, "flatchoices", None):
+        shown = dict(field.flatchoices).get(value, value)
+    elif isinstance(field, BooleanField):
+        shown = YES_NO_UNKNOWN.get(value.lower() in ("1", "true") if value else None)
+    else:
+        shown = value
     return f"{' / '.join(labels)}: {shown}"

@@ -259,14 +259,15 @@ def persian_admin_install() -> None:
     get_user_model().__str__ = staff_name
 
 
-# Text outside tags, script/style/textarea bodies and character references: what a person reads.
-_NOT_TEXT = re.compile(r"<(script|style|textarea)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>|&#?\w+;", re.S | re.I)
+# Text outside tags, character references and the bodies of scripts, styles, form values and code to be
+# typed elsewhere as it is (a second factor's key in an authenticator app): what a person reads.
+_NOT_TEXT = re.compile(r"<(script|style|textarea|code|kbd|samp)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>|&#?\w+;", re.S | re.I)
 _READ_ALOUD = re.compile(r"""(\s(?:aria-label|title|alt|placeholder)\s*=\s*)("[^"]*"|'[^']*')""", re.I)
 
 
 def persian_digits_html(html: str) -> str:
     """Every digit a person reads on the page in Persian: text between tags and the attributes shown or read
-    aloud. Markup, scripts, styles, form values and character references keep theirs."""
+    aloud. Markup, scripts, styles, form values, code and character references keep theirs."""
     parts, position = [], 0
     for match in _NOT_TEXT.finditer(html):
         parts.append(to_persian_digits(html[position : match.start()]))

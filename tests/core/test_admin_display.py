@@ -39,8 +39,10 @@ def test_the_page_text_turns_persian_and_markup_scripts_form_values_and_referenc
     html = (
         '<p title="page 2">Row 12 &#39;x&#39; &amp; 3</p><input value="0010000011" aria-label="code 7">'
         "<script>var n = 5;</script><style>.a{width:10px}</style><textarea>line 4</textarea><!-- 9 -->"
+        '<code dir="ltr">ABCD 2345</code>'
     )
     assert persian_digits_html(html) == (
         '<p title="page ۲">Row ۱۲ &#39;x&#39; &amp; ۳</p><input value="0010000011" aria-label="code ۷">'
         "<script>var n = 5;</script><style>.a{width:10px}</style><textarea>line 4</textarea><!-- 9 -->"
+        '<code dir="ltr">ABCD 2345</code>'
     )

@@ -74,8 +74,9 @@ ENGLISH_WORDS = re.compile(
     re.IGNORECASE,
 )
 READ_ALOUD = ("aria-label", "title", "alt", "placeholder")
-# Not read as page text: code, and a textarea's value (like an input's, it is what the form will send).
-FORM_VALUES_AND_CODE = ("script", "style", "template", "textarea")
+# Not read as page text: scripts, a textarea's value (like an input's, it is what the form will send) and
+# code to be typed elsewhere as it is (a second factor's key, recovery codes).
+FORM_VALUES_AND_CODE = ("script", "style", "template", "textarea", "code", "kbd", "samp")
 
 
 class VisibleText(HTMLParser):

@@ -1,19 +1,31 @@
-"""What every admin page of the product shares: Jalali dates in and out, and lists that stay fast
-on millions of rows."""
+"""What every admin page of the product shares: Jalali dates in and out, Persian digits and words, and
+lists that stay fast on millions of rows."""
 
+import datetime as dt
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import helpers as admin_helpers
+from django.contrib.admin import utils as admin_utils
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.http import Http404, HttpResponseNotAllowed
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from core import jalali
 from core.forms import JalaliDateField, JalaliDateInput, JalaliDateTimeField, JalaliDateTimeInput
+from core.text import to_persian_digits
 
 
 class CappedCountPaginator(Paginator):
@@ -116,6 +128,24 @@ class PortalTabularInline(ScopedChoicesMixin, admin.TabularInline):
     extra = 0
 
 
+class PersianHistoryContextHelper(HistoricalRecordContextHelper):
+    """A history page's «old → new» in the words of the change form: choice labels, the related object by
+    name, Jalali dates, «بله»/«خیر», and «-» for nothing (never "None" or "Deleted ... (pk=None)")."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "":
+            return EMPTY
+        if getattr(field, "flatchoices", None):
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, models.Model):
+            return str(value)
+        if field.is_relation:  # simple-history's stand-in for a related row that no longer exists
+            key = getattr(value, "pk", value)
+            return EMPTY if key is None else f"مورد حذف‌شده (شناسه {key})"
+        return persian_display(value) or super().prepare_delta_change_value(change, value)
+
+
 class ScopedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's history pages, but only for objects the user's scoped queryset contains, and
     each past version for reading only.
@@ -144,8 +174,128 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
             readonly += [name for name in model_fields if name not in readonly]
         return readonly
 
+    def get_historical_record_context_helper(self, request, historical_record):
+        return PersianHistoryContextHelper(self.model, historical_record)
+
     def _in_scope_or_404(self, request, object_id) -> None:
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied  # before the lookup, so that the answer is the same for every id
         if not self.get_queryset(request).filter(pk=admin.utils.unquote(object_id)).exists():
             raise Http404
+
+
+# -- what a person reads: Jalali dates, Persian digits and words, staff by name --------------------------
+
+YES_NO_UNKNOWN = {True: "بله", False: "خیر", None: "نامعلوم"}
+EMPTY = "-"
+
+
+def persian_display(value: object) -> str | None:
+    """How a date, time, number or yes/no reads on an admin page, or None for what the admin shows as it
+    is (text, model objects). Datetimes are Tehran time; amounts have thousands separators."""
+    if isinstance(value, bool):
+        return YES_NO_UNKNOWN[value]
+    if isinstance(value, dt.datetime):
+        return jalali.format_datetime(value)
+    if isinstance(value, dt.date):
+        return jalali.format_date(value)
+    if isinstance(value, dt.time):
+        return to_persian_digits(f"{value:%H:%M}")
+    if isinstance(value, int | Decimal | float):
+        return to_persian_digits(f"{value:,}".replace(",", "٬").replace(".", "٫"))
+    return None
+
+
+_stock_display_for_field = admin_utils.display_for_field
+_stock_display_for_value = admin_utils.display_for_value
+
+
+def display_for_field(value, field, empty_value_display, avoid_link=False):
+    """The admin's read-only fields and list cells of model fields (Django's display_for_field), in Persian."""
+    if value is not None and not getattr(field, "flatchoices", None) and not isinstance(field, models.BooleanField):
+        shown = persian_display(value)
+        if shown is not None:
+            return shown
+    return _stock_display_for_field(value, field, empty_value_display, avoid_link)
+
+
+def display_for_value(value, empty_value_display, boolean=False):
+    """The admin's cells of computed columns (Django's display_for_value): a bare True reads «بله», not "True"."""
+    if not boolean and value is not None:
+        shown = persian_display(value)
+        if shown is not None:
+            return shown
+    return _stock_display_for_value(value, empty_value_display, boolean)
+
+
+def boolean_icon(value: bool | None) -> str:
+    """The admin's yes/no icon, its text alternative in Persian (the stock one reads "True")."""
+    name = {True: "yes", False: "no", None: "unknown"}[value]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), YES_NO_UNKNOWN[value])
+
+
+def staff_name(user: AbstractUser) -> str:
+    """A staff member as colleagues know them: the full name, the username only while none is recorded."""
+    return user.get_full_name() or user.get_username()
+
+
+def persian_admin_install() -> None:
+    """Makes every admin page (ours, simple-history's, auth's, django-q's) show dates in Jalali, numbers
+    grouped in Persian digits, yes/no in Persian and staff by full name.
+
+    The admin formats a field through module-level functions (display_for_field, display_for_value,
+    _boolean_icon) that no ModelAdmin hook reaches, each imported by name into the modules that use it:
+    they are replaced in each. A user reads as str(user) everywhere (page header, history, job owner),
+    so that is the full name. Called once, from CoreConfig.ready().
+    """
+    for module in (admin_utils, admin_helpers, admin_list):
+        if hasattr(module, "display_for_field"):
+            module.display_for_field = display_for_field
+        if hasattr(module, "display_for_value"):
+            module.display_for_value = display_for_value
+    admin_list._boolean_icon = boolean_icon
+    from django.contrib.auth import get_user_model
+
+    get_user_model().__str__ = staff_name
+
+
+# Text outside tags, character references and the bodies of scripts, styles, form values and code to be
+# typed elsewhere as it is (a second factor's key in an authenticator app): what a person reads.
+_NOT_TEXT = re.compile(r"<(script|style|textarea|code|kbd|samp)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>|&#?\w+;", re.S | re.I)
+_READ_ALOUD = re.compile(r"""(\s(?:aria-label|title|alt|placeholder)\s*=\s*)("[^"]*"|'[^']*')""", re.I)
+
+
+def persian_digits_html(html: str) -> str:
+    """Every digit a person reads on the page in Persian: text between tags and the attributes shown or read
+    aloud. Markup, scripts, styles, form values, code and character references keep theirs."""
+    parts, position = [], 0
+    for match in _NOT_TEXT.finditer(html):
+        parts.append(to_persian_digits(html[position : match.start()]))
+        token = match.group(0)
+        if token.startswith("<") and not match.group(1) and not token.startswith("<!"):
+            token = _READ_ALOUD.sub(lambda m: m.group(1) + to_persian_digits(m.group(2)), token)
+        parts.append(token)
+        position = match.end()
+    parts.append(to_persian_digits(html[position:]))
+    return "".join(parts)
+
+
+class PersianDigitsMiddleware:
+    """The admin's pages in Persian digits: data (codes, names with numbers, counts), Django's and jazzmin's
+    own texts («۰ از ۱۲ انتخاب شده‌اند», page numbers) alike, without a filter in every template."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(reverse("admin:index"))
+            and not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and not response.has_header("Content-Encoding")
+        ):
+            response.content = persian_digits_html(response.content.decode(response.charset))
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response

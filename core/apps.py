@@ -8,3 +8,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "پایه"
+
+    def ready(self) -> None:
+        from core.admin_tools import persian_admin_install
+
+        persian_admin_install()

@@ -63,6 +63,7 @@ class RequestItemInline(ReadOnlyAdminMixin, PortalTabularInline):
     fields = ["person_name", "national_code", "relation", "guardianship_end_jalali", "before", "operation", "after"]
     readonly_fields = fields
     can_delete = False
+    template = "admin/enrollment/enrollmentrequest/request_items.html"
 
     def get_queryset(self, request):
         """The persons as step 3 listed them: the pensioner, the spouse, children, parents, by birth date."""
@@ -120,6 +121,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
     list_max_show_all = SHOW_ALL_MAX
     list_select_related = ["pensioner__paying_branch", "period", "claimed_by", "kanoon", "branch"]
     list_filter = ["status", RequestTypeFilter, JalaliDateRangeFilter, OperationFilter, PersonsFilter]
+    office_filters = [BranchFilter, CountyFilter]  # for those who work more than one county
     search_fields = ["tracking_code__exact", "pensioner__national_code__exact", "pensioner__last_name__startswith"]
     search_help_text = "کد رهگیری، کد ملی یا نام خانوادگی"
     ordering = ["waiting_since", "id"]
@@ -139,7 +141,17 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
         ("درخواست", {"fields": ["tracking_code", "status", "submitted_at_jalali", "waiting", "handling"]}),
         (
             "مستمری‌بگیر",
-            {"fields": ["pensioner_name", "pensioner_code", "pension_number", "mobile", "kanoon", "branch_line"]},
+            {
+                "fields": [
+                    "pensioner_name",
+                    "pensioner_code",
+                    "pension_number",
+                    "mobile",
+                    "kanoon",
+                    "branch_line",
+                    "paying_branch",
+                ]
+            },
         ),
         ("شرایط پذیرفته‌شده", {"fields": ["terms_version", "terms_accepted_jalali"]}),
         ("رسیدگی", {"fields": ["rejection_reason", "decision_note"]}),
@@ -156,6 +168,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
         "mobile",
         "kanoon",
         "branch_line",
+        "paying_branch",
         "terms_version",
         "terms_accepted_jalali",
         "rejection_reason",
@@ -199,7 +212,7 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
         """A Kanoon works one county; branch staff and managers also filter by branch and county."""
         if self.has_kanoon_permission(request) and not self.has_branch_permission(request):
             return self.list_filter
-        return [*self.list_filter, BranchFilter, CountyFilter]
+        return [*self.list_filter, *self.office_filters]
 
     def changelist_view(self, request, extra_context=None):
         """A cartable opens on the queue its user works: the Kanoon's or the branch's pending requests."""
@@ -238,16 +251,19 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
     def mobile(self, obj: EnrollmentRequest) -> str:
         return to_persian_digits(obj.pensioner.mobile)
 
-    @admin.display(description="شعبه رسیدگی‌کننده")
+    @admin.display(description="شعبه رسیدگی‌کننده درخواست")
     def branch_line(self, obj: EnrollmentRequest) -> str:
+        return obj.branch.name
+
+    @admin.display(description="شعبه پرداخت‌کننده فعلی مستمری")
+    def paying_branch(self, obj: EnrollmentRequest) -> str:
+        """Beside the request's branch: a pension that moved is decided by its new branch (point 10)."""
         if workflow.move_open("branch_transfer", obj):
             return format_html(
-                '{} <strong class="text-danger">— شعبه پرداخت‌کننده مستمری اکنون «{}» است: '
-                "«تغییر شعبه بیمه‌پردازی» لازم است.</strong>",
-                obj.branch.name,
+                '{} <strong class="text-danger">— با شعبه درخواست فرق دارد: «تغییر شعبه بیمه‌پردازی» لازم است.</strong>',
                 obj.pensioner.paying_branch.name,
             )
-        return obj.branch.name
+        return obj.pensioner.paying_branch.name
 
     @admin.display(description="عملیات")
     def operations(self, obj: EnrollmentRequest) -> str:
@@ -430,9 +446,19 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
             {
                 "cartable_moves": self._moves_for(request, obj) if obj else [],
                 "rejection_reasons": RejectionReason.choices,
+                "transfer_closed": self._transfer_closed(obj) if obj else None,
             }
         )
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    @staticmethod
+    def _transfer_closed(obj: EnrollmentRequest) -> str | None:
+        """Why «تغییر شعبه بیمه‌پردازی» is not offered on a request the branch is deciding: the workflow's
+        own guard (the pension is paid by the request's branch), in its words."""
+        transfer = workflow.MOVES["branch_transfer"]
+        if obj.status not in transfer.sources or workflow.move_open(transfer.name, obj):
+            return None
+        return transfer.guard(obj) if transfer.guard else None
 
     def _moves_for(self, request, obj: EnrollmentRequest) -> list[str]:
         """The buttons of the request page, as the workflow offers them to this user (and the claim with them)."""

@@ -1,14 +1,19 @@
 """Exports in the admin: the «خروجی اکسل/CSV» action of the scoped lists, and the list of one's exports."""
 
+import contextlib
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.http import HttpResponse, HttpResponseRedirect
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_tools import PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
+from core.admin_tools import YES_NO_UNKNOWN, PortalModelAdmin, ReadOnlyAdminMixin, jalali_column
 from core.jobs import job_restart
 from core.text import format_number, to_persian_digits
 from enrollment.reports import exports, views
@@ -81,8 +86,8 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
     fields = [
         "kind",
         "file_format",
-        "query",
-        "selected_ids",
+        "filters_text",
+        "selected_count",
         "status",
         "progress",
         "download",
@@ -159,6 +164,14 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
     def requested_by(self, job: ExportJob) -> str:
         return job.user.get_full_name() or job.user.get_username()
 
+    @admin.display(description="فیلترها و جستجو")
+    def filters_text(self, job: ExportJob) -> str:
+        return filters_described(exports.SPECS[job.kind].model, job.query) or "-"
+
+    @admin.display(description="ردیف‌های انتخاب‌شده")
+    def selected_count(self, job: ExportJob) -> str:
+        return "همه ردیف‌های فهرست" if job.selected_ids is None else f"{format_number(len(job.selected_ids))} ردیف"
+
     @admin.display(description="پیشرفت")
     def progress(self, job: ExportJob) -> str:
         written = format_number(job.rows_written)
@@ -181,3 +194,62 @@ class ExportJobAdmin(ReadOnlyAdminMixin, PortalModelAdmin):
             return "همان لحظه دریافت شد"
         url = reverse("admin:reports_exportjob_download", args=[job.pk])
         return format_html('<a class="btn btn-sm btn-success" href="{}">دریافت فایل</a>', url)
+
+
+# The list's own parameters that choose no rows: ordering, page, «نمایش همه», the popup flags.
+_NOT_FILTERS = {"o", "p", "all", "_to_field", "_popup", "e"}
+
+
+def filters_described(model, query: str) -> str:
+    """An admin list's address (`status__exact=accepted&q=احمدی`) in the words of its filter panel:
+    «وضعیت: مختومه - تایید نهایی؛ جستجو: احمدی»."""
+    model_admin = admin.site.get_model_admin(model)
+    filters = [
+        f for f in [*model_admin.list_filter, *getattr(model_admin, "office_filters", [])] if isinstance(f, type)
+    ]
+    parts = []
+    for key, value in QueryDict(query).items():
+        if key in _NOT_FILTERS:
+            continue
+        if key == "q":
+            parts.append(f"جستجو: {value}")
+            continue
+        named = next((f for f in filters if key in _parameters_of(f)), None)
+        parts.append(_filter_part(named, key, value) if named else _field_part(model, key, value))
+    return "؛ ".join(parts)
+
+
+def _parameters_of(list_filter) -> set[str]:
+    return {getattr(list_filter, name, None) for name in ("parameter_name", "start_param", "end_param")} - {None}
+
+
+def _filter_part(list_filter, key: str, value: str) -> str:
+    label = value
+    with contextlib.suppress(AttributeError, TypeError):  # lookups that read the user's offices: the value
+        label = dict(list_filter.lookups(None, None, None)).get(value, value)
+    if getattr(list_filter, "start_param", None) == key:
+        return f"{list_filter.title} از {value}"
+    if getattr(list_filter, "end_param", None) == key:
+        return f"{list_filter.title} تا {value}"
+    return f"{list_filter.title}: {label}"
+
+
+def _field_part(model, key: str, value: str) -> str:
+    """`status__exact=accepted` as «وضعیت: مختومه - تایید نهایی», following relations (`pensioner__county`)."""
+    names = key.split(LOOKUP_SEP)
+    field, labels = None, []
+    for name in names:
+        try:
+            field = (field.related_model if field is not None else model)._meta.get_field(name)
+        except (FieldDoesNotExist, AttributeError):
+            break
+        labels.append(str(field.verbose_name))
+    if field is None:
+        return f"فیلتر دیگر: {value}"
+    if getattr(field, "flatchoices", None):
+        shown = dict(field.flatchoices).get(value, value)
+    elif isinstance(field, BooleanField):
+        shown = YES_NO_UNKNOWN.get(value.lower() in ("1", "true") if value else None)
+    else:
+        shown = value
+    return f"{' / '.join(labels)}: {shown}"

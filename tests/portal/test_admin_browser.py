@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page
 
 from enrollment.models import Pensioner
-from fixtures.demo import demo_world_ensure
+from fixtures.demo import STAFF_NAMES, demo_world_ensure
 from tests.browser import ARTIFACTS_DIR, Traffic, origin_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -180,7 +180,7 @@ def test_pushmenu_collapses_the_sidebar_off_the_right_edge_and_reopens_it(open_a
 def test_user_menu_drops_down_inside_the_screen_and_reads_right_to_left(open_admin):
     tab = open_admin(DESKTOP)
     tab.go("/admin/")
-    tab.page.click("a[title=manager]")
+    tab.page.click(f"a[title='{' '.join(STAFF_NAMES['manager'])}']")  # the user menu names its owner
     menu = tab.page.locator("#jazzy-usermenu")
     menu.wait_for(state="visible")
     box = menu.bounding_box()

@@ -244,9 +244,16 @@ SCRIPT_OR_COMMENT = re.compile(
     re.S,
 )
 ANOTHER_HOST = re.compile(r"(?:src|href)=\"(?:https?:)?//")
+# And the English that jazzmin writes into its markup, read aloud to staff: in Persian in our copy.
+IN_PERSIAN = {
+    'aria-label="Main navigation"': 'aria-label="منوی اصلی"',
+    'alt="{{ jazzmin_settings.site_header }} Logo"': 'alt="نشان {{ jazzmin_settings.site_header }}"',
+}
 
 
 def _without_scripts(template: str) -> str:
+    for english, persian in IN_PERSIAN.items():
+        template = template.replace(english, persian)
     return " ".join(SCRIPT_OR_COMMENT.sub(" ", template).split())
 
 

@@ -108,7 +108,7 @@ def test_another_user_gets_404_for_the_file_and_does_not_see_the_job(
     for sees_all in (manager, auditor):
         client.force_login(sees_all)
         assert client.get(_download(job)).status_code == 200
-        assert "kanoon_tehran" in client.get(JOBS).content.decode()
+        assert kanoon_tehran.get_full_name() in client.get(JOBS).content.decode()  # the requester, by name
 
 
 def test_a_job_not_finished_has_no_file_to_download(client, kanoon_tehran, world):
@@ -210,3 +210,14 @@ def test_each_user_lists_their_own_jobs_and_managers_everyones(client, kanoon_te
     client.force_login(manager)
     assert set(client.get(JOBS).context["cl"].result_list) == {mine, theirs}
     assert theirs.pk not in [job.pk for job in exports.export_jobs_visible_to(kanoon_tehran)]
+
+
+def test_an_export_jobs_filters_read_as_the_lists_filter_panel_does():
+    from enrollment.models import EnrollmentRequest, Pensioner
+    from enrollment.reports.admin import filters_described
+
+    described = filters_described(
+        EnrollmentRequest, "status__exact=accepted&operation=withdraw&submitted_from=1405/01/01&q=احمدی&o=2"
+    )
+    assert described == ("وضعیت: مختومه - تایید نهایی؛ عملیات: فقط انصراف؛ تاریخ ثبت از 1405/01/01؛ جستجو: احمدی")
+    assert filters_described(Pensioner, "has_supplementary__exact=1") == "بیمه تکمیلی (نحوه پرداخت): بله"

@@ -45,6 +45,7 @@ class AuditEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,  # the log outlives accounts; no lock on auth_user for each row written
+        db_index=False,  # audit_actor (actor, at, id) serves every lookup by actor
     )
     actor_kind = models.CharField("نوع انجام‌دهنده", max_length=16, choices=ActorKind.choices)
     actor_name = models.CharField("نام انجام‌دهنده", max_length=200, blank=True)

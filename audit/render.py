@@ -94,6 +94,6 @@ def changes_between(
             continue
         if old is None and after in (None, ""):
             continue
-        shown_before = EMPTY if old is None else value_display(field, before)
+        shown_before = "" if old is None else value_display(field, before)  # a new object: values, no arrows
         changes.append(Change(str(field.verbose_name), shown_before, _new_value_display(field, after, instance)))
     return changes

@@ -58,4 +58,6 @@ class AuditEntryExportResource(resources.Resource):
         return str(ACTION_LABELS.get(entry.action, entry.action))
 
     def dehydrate_changes(self, entry: AuditEntry) -> str:
-        return "؛ ".join(f"{c['field']}: {c['old']} ← {c['new']}" for c in entry.changes)
+        return "؛ ".join(
+            f"{c['field']}: {c['old']} ← {c['new']}" if c["old"] else f"{c['field']}: {c['new']}" for c in entry.changes
+        )

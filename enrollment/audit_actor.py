@@ -40,7 +40,7 @@ def _office(user: AbstractBaseUser) -> str:
     for perm, model, prefix in (
         (MANAGE_PROVINCE, Province, "استان "),
         (REVIEW_KANOON, Kanoon, ""),
-        (PROCESS_BRANCH, Branch, "شعبه "),
+        (PROCESS_BRANCH, Branch, ""),  # a branch's name says «شعبه» itself
     ):
         offices = get_objects_for_user(user, perm, klass=model, accept_global_perms=False)
         names += [f"{prefix}{name}" for name in offices.order_by("name").values_list("name", flat=True)[:NAMES_SHOWN]]

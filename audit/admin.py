@@ -60,7 +60,8 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/audit/auditentry/log.html", context)
 
     def export_view(self, request):
-        """The filtered log as a file, within the user's scope, recorded as an ExportJob (and expiring)."""
+        """The filtered log as a file, within the user's scope, recorded as an ExportJob (and expiring). Only the
+        page's own button (export=1) takes it: any other POST goes back to the page."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not exports.may_export(request.user, ExportKind.AUDIT_LOG):
@@ -68,7 +69,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         back = reverse("admin:audit_auditentry_changelist")
         form = LogFilter(request.POST, offices=selectors.audit_log_offices(request.user))
         file_format = request.POST.get("export_format")
-        if file_format not in ExportFormat.values or not form.is_valid():
+        if request.POST.get("export") != "1" or file_format not in ExportFormat.values or not form.is_valid():
             messages.error(request, "فیلترها یا قالب فایل معتبر نیست؛ دوباره انتخاب کنید.")
             return HttpResponseRedirect(back)
         outcome = exports.export_start(

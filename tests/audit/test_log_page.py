@@ -75,7 +75,7 @@ def test_kanoon_and_branch_staff_are_not_offered_the_log(client, kanoon_tehran, 
     for user in (kanoon_tehran, branch_tehran):
         client.force_login(user)
         assert client.get(LOG).status_code == 403
-        assert client.post(f"{LOG}export/", {"export_format": "csv"}).status_code == 403
+        assert client.post(f"{LOG}export/", {"export": "1", "export_format": "csv"}).status_code == 403
 
 
 def test_an_objects_history_page_is_in_words_and_out_of_scope_is_missing(client, two_provinces):
@@ -191,7 +191,7 @@ def test_the_export_is_scoped_filtered_and_recorded(client, two_provinces):
     tehran, karaj = two_provinces
     alborz = User.objects.get(username="manager_alborz")
     client.force_login(alborz)
-    response = client.post(f"{LOG}export/", {"export_format": "csv", "action": "kanoon_approve"})
+    response = client.post(f"{LOG}export/", {"export": "1", "export_format": "csv", "action": "kanoon_approve"})
     assert response.status_code == 200
     content = response.content.decode("utf-8-sig")
     assert karaj.tracking_code in content and tehran.tracking_code not in content

@@ -49,6 +49,8 @@ class Result:
     median_ms: float
     entries_ms: float
     plan: str
+    slowest_ms: float
+    slowest_sql: str
 
 
 def main() -> int:
@@ -226,8 +228,9 @@ def _measure(case: Case, client: "Client", runs: int) -> Result:
     entries_sql = [q for q in captured.captured_queries if '"audit_auditentry"' in q["sql"] and "ORDER BY" in q["sql"]]
     plan, entries_ms = _plan(entries_sql[-1]["sql"]) if entries_sql else ("-", 0.0)
     rows = response.content.decode().count('<td class="text-nowrap">')  # one per entry shown
+    slowest = max(captured.captured_queries, key=lambda q: float(q["time"]), default={"time": "0", "sql": ""})
     return Result(case, response.status_code, len(captured.captured_queries), rows, statistics.median(timings),
-                  entries_ms, plan)  # fmt: skip
+                  entries_ms, plan, float(slowest["time"]) * 1000, slowest["sql"])  # fmt: skip
 
 
 def _plan(sql: str) -> tuple[str, float]:
@@ -247,15 +250,19 @@ def _plan(sql: str) -> tuple[str, float]:
 
 def _report(results: list[Result]) -> None:
     print()
-    print(f"{'case':<34} {'who':<9} {'status':>6} {'queries':>7} {'rows':>4} {'median ms':>9} {'query ms':>8}  plan")
+    print(
+        f"{'case':<34} {'who':<9} {'status':>6} {'queries':>7} {'rows':>4} {'page ms':>8} {'entries ms':>10} "
+        f"{'slowest q ms':>12}  plan of the entries' query"
+    )
     for r in results:
         print(
-            f"{r.case.name:<34} {r.case.who:<9} {r.status:>6} {r.queries:>7} {r.rows:>4} {r.median_ms:>9.1f} "
-            f"{r.entries_ms:>8.2f}  {r.plan}"
+            f"{r.case.name:<34} {r.case.who:<9} {r.status:>6} {r.queries:>7} {r.rows:>4} {r.median_ms:>8.1f} "
+            f"{r.entries_ms:>10.2f} {r.slowest_ms:>12.1f}  {r.plan}"
         )
     slow = [r for r in results if r.median_ms > SLOW_MS or r.status != 200 or "Seq Scan" in r.plan]
     for r in slow:
-        print(f"!! {r.case.name}: {r.status}, {r.median_ms:.0f} ms, {r.plan}")
+        print(f"!! {r.case.name}: {r.status}, {r.median_ms:.0f} ms, {r.plan}; slowest query {r.slowest_ms:.0f} ms:")
+        print(f"   {r.slowest_sql[:600]}")
 
 
 if __name__ == "__main__":

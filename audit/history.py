@@ -71,12 +71,14 @@ def on_historical_record(sender, instance, history_instance, history_user=None, 
         return
     model = type(instance)
     pk_name = model._meta.pk.attname
-    previous = (
-        type(history_instance)
-        .objects.filter(**{pk_name: getattr(instance, pk_name)}, history_id__lt=history_instance.history_id)
-        .order_by("-history_id")
-        .first()
-    )
+    previous = None
+    if history_instance.history_type != "+":  # a new object has no version before
+        previous = (
+            type(history_instance)
+            .objects.filter(**{pk_name: getattr(instance, pk_name)}, history_id__lt=history_instance.history_id)
+            .order_by("-history_id")
+            .first()
+        )
     user = history_user if history_user is not None and history_user.is_authenticated else None
     with memo():
         entry_from_history(model, history_instance, previous, instance, user).save(force_insert=True)

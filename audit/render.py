@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import models
 
 from audit.facts import memoized
@@ -49,9 +50,20 @@ def value_display(field: models.Field, value: object) -> str:
     return text if len(text) <= TEXT_MAX else f"{text[:TEXT_MAX]}…"
 
 
+NAME_SECONDS = 60
+
+
 def _related_name(model: type[models.Model], pk: object) -> str:
+    """A related object's name: a branch, a county, a period, a user are named over and over (an import of
+    a thousand pensioners of one county); kept a minute in the cache."""
+
     def read() -> str:
-        return _object_name(model._default_manager.filter(pk=pk).first())
+        key = f"audit-name:{model._meta.label_lower}:{pk}"
+        name = cache.get(key)
+        if name is None:
+            name = _object_name(model._default_manager.filter(pk=pk).first())
+            cache.set(key, name, NAME_SECONDS)
+        return name
 
     return memoized(("related", model._meta.label, pk), read)
 

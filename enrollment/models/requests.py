@@ -16,7 +16,7 @@ from audit.history import AuditedHistoryManager
 from audit.models import Action, ActorKind
 from audit.record import Offices
 from core.text import to_persian_digits
-from enrollment.models.registry import Branch, Dependent, Kanoon, Pensioner, county_offices, county_offices_many
+from enrollment.models.registry import Branch, Dependent, Kanoon, Pensioner, kanoon_provinces
 from policies.models import ContractPeriod, Relation, TermsVersion
 
 
@@ -138,8 +138,7 @@ class EnrollmentRequest(models.Model):
     def audit_facts(self) -> Facts:
         """A change nobody on the staff made is the pensioner's own (the wizard's steps, a cancellation)."""
         pensioner = related(self, "pensioner")
-        kanoon = related(self, "kanoon")
-        province_id, _ = county_offices(kanoon.county_id)
+        province_id = kanoon_provinces([self.kanoon_id])[self.kanoon_id]
         return Facts(
             label=f"درخواست {to_persian_digits(self.tracking_code)}، {pensioner.full_name}",
             offices=Offices(province_id=province_id, kanoon_id=self.kanoon_id, branch_id=self.branch_id),
@@ -151,8 +150,8 @@ class EnrollmentRequest(models.Model):
     @classmethod
     def audit_prepare(cls, requests: list["EnrollmentRequest"]) -> None:
         """What a set's facts read, read once for the set."""
-        prefetch_related_objects(requests, "pensioner", "kanoon")
-        county_offices_many(r.kanoon.county_id for r in requests)
+        prefetch_related_objects(requests, "pensioner")
+        kanoon_provinces(r.kanoon_id for r in requests)
 
     @staticmethod
     def audit_action(old: dict | None, new: dict) -> str | None:

@@ -17,12 +17,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.http import Http404, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 
+from audit.log import Position, entry_view, page_of
+from audit.models import AuditEntry
+from audit.render import object_kind
 from core import jalali
 from core.forms import JalaliDateField, JalaliDateInput, JalaliDateTimeField, JalaliDateTimeInput
 from core.text import to_persian_digits
@@ -128,24 +131,6 @@ class PortalTabularInline(ScopedChoicesMixin, admin.TabularInline):
     extra = 0
 
 
-class PersianHistoryContextHelper(HistoricalRecordContextHelper):
-    """A history page's «old → new» in the words of the change form: choice labels, the related object by
-    name, Jalali dates, «بله»/«خیر», and «-» for nothing (never "None" or "Deleted ... (pk=None)")."""
-
-    def prepare_delta_change_value(self, change, value):
-        field = self.model._meta.get_field(change.field)
-        if value is None or value == "":
-            return EMPTY
-        if getattr(field, "flatchoices", None):
-            return dict(field.flatchoices).get(value, value)
-        if isinstance(value, models.Model):
-            return str(value)
-        if field.is_relation:  # simple-history's stand-in for a related row that no longer exists
-            key = getattr(value, "pk", value)
-            return EMPTY if key is None else f"مورد حذف‌شده (شناسه {key})"
-        return persian_display(value) or super().prepare_delta_change_value(change, value)
-
-
 class ScopedHistoryAdmin(SimpleHistoryAdmin):
     """simple-history's history pages, but only for objects the user's scoped queryset contains, and
     each past version for reading only.
@@ -158,7 +143,7 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         self._in_scope_or_404(request, object_id)
-        return super().history_view(request, object_id, extra_context)
+        return history_page(self, request, object_id)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):
@@ -174,9 +159,6 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
             readonly += [name for name in model_fields if name not in readonly]
         return readonly
 
-    def get_historical_record_context_helper(self, request, historical_record):
-        return PersianHistoryContextHelper(self.model, historical_record)
-
     def _in_scope_or_404(self, request, object_id) -> None:
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied  # before the lookup, so that the answer is the same for every id
@@ -187,7 +169,6 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
 # -- what a person reads: Jalali dates, Persian digits and words, staff by name --------------------------
 
 YES_NO_UNKNOWN = {True: "بله", False: "خیر", None: "نامعلوم"}
-EMPTY = "-"
 
 
 def persian_display(value: object) -> str | None:
@@ -299,3 +280,28 @@ class PersianDigitsMiddleware:
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
+
+
+# -- an object's history page, in the audit log's words ----------------------------------------------
+
+
+def history_page(model_admin: admin.ModelAdmin, request, object_id: str) -> TemplateResponse:
+    """The object's changes as the audit log tells them (audit.log): Jalali times, names, labels, old → new,
+    the reason, and a link to each version; newest first, in keyset pages. The caller checked the scope."""
+    obj = model_admin.get_queryset(request).get(pk=admin.utils.unquote(object_id))
+    entries = AuditEntry.objects.filter(object_kind=object_kind(model_admin.model), object_id=str(obj.pk))
+    before, after = Position.parse(request.GET.get("older")), Position.parse(request.GET.get("newer"))
+    page = page_of(entries, before=before, after=after)
+    label = obj.audit_facts().label if hasattr(obj, "audit_facts") else str(obj)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"تاریخچه تغییرات {label}",
+        "opts": model_admin.model._meta,
+        "object": obj,
+        "rows": [entry_view(entry) for entry in page.entries],
+        "one_object": True,
+        "newer_url": f"?newer={page.newer.token()}" if page.newer else "",
+        "older_url": f"?older={page.older.token()}" if page.older else "",
+        "first_url": "?" if page.newer else "",
+    }
+    return TemplateResponse(request, "admin/audit/object_history.html", context)

@@ -16,6 +16,7 @@ REVIEW_KANOON = "enrollment.review_kanoon_requests"
 PROCESS_BRANCH = "enrollment.process_branch_requests"
 VIEW_ALL_SCOPES = "enrollment.view_all_scopes"
 MANAGE_PROVINCE = "enrollment.manage_province"
+VIEW_AUDIT_LOG = "audit.view_auditentry"  # the audit log: auditors and managers (DESIGN.md), not Kanoon or branch staff
 
 _VIEW_REGISTRY = [
     "enrollment.view_pensioner",
@@ -39,11 +40,12 @@ BRANCH_ACTIONS = "enrollment.branch_review"
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     KANOON_STAFF: [*_VIEW_REGISTRY, KANOON_ACTIONS],
     BRANCH_STAFF: [*_VIEW_REGISTRY, BRANCH_ACTIONS],
-    AUDITOR: [*_VIEW_REGISTRY, VIEW_ALL_SCOPES, "sms.view_outboxmessage"],
+    AUDITOR: [*_VIEW_REGISTRY, VIEW_ALL_SCOPES, "sms.view_outboxmessage", VIEW_AUDIT_LOG],
     # A province manager works like a national one inside the provinces given to them (MANAGE_PROVINCE
     # on each); the contract periods and rates are national and stay read-only to them.
     PROVINCE_MANAGER: [
         *_VIEW_REGISTRY,
+        VIEW_AUDIT_LOG,
         "enrollment.add_pensioner",
         "enrollment.change_pensioner",
         "enrollment.add_dependent",
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: [
         *_VIEW_REGISTRY,
         VIEW_ALL_SCOPES,
+        VIEW_AUDIT_LOG,
         "enrollment.add_pensioner",
         "enrollment.change_pensioner",
         "enrollment.add_dependent",

@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
+from audit.log import Offices as AuditOffices
+from audit.models import AuditEntry
 from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province, RequestStatus
 from enrollment.roles import MANAGE_PROVINCE, PROCESS_BRANCH, REVIEW_KANOON, VIEW_ALL_SCOPES
 
@@ -199,3 +201,25 @@ def filter_choices_for(user: AbstractBaseUser) -> dict[str, list[tuple[str, str]
 
 def _filter_choices_key(user_id: int) -> str:
     return f"cartable-filter-choices:{user_id}"
+
+
+def audit_entries_visible_to(
+    user: AbstractBaseUser, queryset: QuerySet[AuditEntry] | None = None
+) -> QuerySet[AuditEntry]:
+    """The audit log as a user may read it: all of it for those who see everything (auditors, national
+    managers), their provinces' entries for a province manager (national objects such as periods and rates
+    have no province: theirs is the national managers' log), nothing for anyone else."""
+    queryset = AuditEntry.objects.all() if queryset is None else queryset
+    if user_sees_all(user):
+        return queryset
+    provinces = list(provinces_of(user).values_list("pk", flat=True)) if user.is_active else []
+    return queryset.filter(province_id__in=provinces) if provinces else queryset.none()
+
+
+def audit_log_offices(user: AbstractBaseUser) -> AuditOffices:
+    """The provinces, Kanoons and branches a user may filter the audit log by: those of their scope."""
+    return AuditOffices(
+        provinces=list(provinces_of(user).order_by("name").values_list("pk", "name")),
+        kanoons=list(kanoons_of(user).order_by("name").values_list("pk", "name")),
+        branches=list(branches_of(user).order_by("name").values_list("pk", "name")),
+    )

@@ -4,9 +4,13 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from audit.facts import Facts, related
+from audit.history import AuditedHistoryManager
+from core.text import to_persian_digits
 
 
 class Relation(models.TextChoices):
@@ -112,7 +116,9 @@ class ContractPeriod(models.Model):
     )
 
     created_at = models.DateTimeField("ایجاد", auto_now_add=True)
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True), history_manager=AuditedHistoryManager
+    )
 
     class Meta:
         verbose_name = "دوره قرارداد"
@@ -130,6 +136,10 @@ class ContractPeriod(models.Model):
     def save(self, *args, **kwargs) -> None:
         _save_keeping(self, PERIOD_STAMPS, args, kwargs)
         super().save(*args, **kwargs)
+
+    def audit_facts(self) -> Facts:
+        """National: no office of its own."""
+        return Facts(label=f"دوره قرارداد «{self.title}»")
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -195,6 +205,10 @@ class TermsVersion(models.Model):
         "نخستین پذیرش", null=True, blank=True, editable=False, help_text="نخستین مستمری‌بگیری که این متن را پذیرفت"
     )
 
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True), history_manager=AuditedHistoryManager
+    )
+
     class Meta:
         verbose_name = "نسخه شرایط قرارداد"
         verbose_name_plural = "نسخه‌های شرایط قرارداد"
@@ -207,6 +221,10 @@ class TermsVersion(models.Model):
     def save(self, *args, **kwargs) -> None:
         _save_keeping(self, TERMS_STAMPS, args, kwargs)
         super().save(*args, **kwargs)
+
+    def audit_facts(self) -> Facts:
+        period = related(self, "period")
+        return Facts(label=f"نسخه {to_persian_digits(self.version)} شرایط دوره «{period.title}»")
 
     def clean(self) -> None:
         if _changed_fields(self, TERMS_FIELDS) and self.is_accepted():
@@ -229,7 +247,9 @@ class PremiumRate(models.Model):
     sso_subsidy = models.PositiveBigIntegerField("مساعدت سازمان (ریال)")
     insured_share = models.PositiveBigIntegerField("سهم پرداختی بیمه‌شده (ریال)")
 
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True), history_manager=AuditedHistoryManager
+    )
 
     class Meta:
         verbose_name = "نرخ حق بیمه"
@@ -245,6 +265,18 @@ class PremiumRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} - {self.get_relation_display()}"
+
+    def audit_facts(self) -> Facts:
+        period = related(self, "period")
+        ages = f"از {to_persian_digits(self.min_age)} سال"
+        if self.max_age is not None:
+            ages += f" تا {to_persian_digits(self.max_age)} سال"
+        kind, relation = self.get_kind_display(), self.get_relation_display()
+        return Facts(label=f"نرخ {kind}، {relation}، {ages}، دوره «{period.title}»")
+
+    @classmethod
+    def audit_prepare(cls, rates: list["PremiumRate"]) -> None:
+        prefetch_related_objects(rates, "period")
 
     def clean(self) -> None:
         locked = self.locked_reason()

@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from core.admin_tools import PortalModelAdmin, jalali_column
+from core.admin_tools import PortalModelAdmin, ScopedHistoryAdmin, jalali_column
 from portal.models import Announcement
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(PortalModelAdmin):
+class AnnouncementAdmin(ScopedHistoryAdmin, PortalModelAdmin):
     list_display = ["title", "is_published", "publish_from_jalali", "publish_until_jalali", "preview"]
     list_filter = ["is_published"]
     search_fields = ["title"]

@@ -5,6 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from audit.facts import Facts
+from audit.history import AuditedHistoryManager
 
 
 class LoginCode(models.Model):
@@ -58,6 +62,9 @@ class Announcement(models.Model):
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
 
     objects = AnnouncementQuerySet.as_manager()
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True), history_manager=AuditedHistoryManager
+    )
 
     class Meta:
         verbose_name = "اطلاعیه"
@@ -77,6 +84,9 @@ class Announcement(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("portal:announcement", args=[self.pk])
+
+    def audit_facts(self) -> Facts:
+        return Facts(label=f"اطلاعیه «{self.title}»")
 
     def is_live(self, at=None) -> bool:
         """What AnnouncementQuerySet.published() selects, for one object already in hand."""

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 from simple_history.utils import bulk_update_with_history
 
+from audit.record import system_work
 from core.jobs import (
     PENDING,
     JobRules,
@@ -103,6 +104,7 @@ def _stored(result: RolloverResult) -> dict:
     return {**data, "not_carried": data["not_carried"][:SUMMARY_NAMES]}
 
 
+@system_work()  # the audit log names the system, with the manager who asked for it
 def rollover_job_run(*, job_id: int) -> str | None:
     """One slice of a rollover job: claims it, carries batches until SLICE_SECONDS pass, then queues the
     next slice, or on the last one writes the summary (a history row of the new period, by the manager who

@@ -2,11 +2,15 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from simple_history.models import HistoricalRecords
 
+from audit.facts import Facts, related
+from audit.history import AuditedHistoryManager
+from audit.render import value_display
 from core.jobs import PENDING, BackgroundJob
 from enrollment.models import Dependent, EnrollmentRequest, Pensioner
+from enrollment.models.registry import county_offices_many
 from policies.models import ContractPeriod, InsuranceKind
 
 
@@ -53,7 +57,9 @@ class DeductionDocument(models.Model):
     )
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
 
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True), history_manager=AuditedHistoryManager
+    )
 
     class Meta:
         verbose_name = "سند کسر کسورات"
@@ -78,6 +84,25 @@ class DeductionDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} - {self.pensioner_id}"
+
+    def audit_facts(self) -> Facts:
+        """A document belongs to its pensioner's file; its tracking code is its source request's."""
+        pensioner = related(self, "pensioner")
+        person = related(self, "dependent") or pensioner
+        source = related(self, "source_request")
+        month = value_display(self._meta.get_field("first_month"), self.first_month)
+        return Facts(
+            label=f"سند کسر {self.get_kind_display()}، {person.full_name}، از {month}",
+            offices=pensioner.audit_facts().offices,
+            national_code=pensioner.national_code,
+            tracking_code=source.tracking_code if source else "",
+        )
+
+    @classmethod
+    def audit_prepare(cls, documents: list["DeductionDocument"]) -> None:
+        """What a set's facts read, read once for the set."""
+        prefetch_related_objects(documents, "pensioner", "dependent", "source_request")
+        county_offices_many(d.pensioner.county_id for d in documents)
 
 
 class RolloverJob(BackgroundJob):

@@ -7,10 +7,17 @@ the payroll's audit trail.
 
 import datetime as dt
 
+from django.core.cache import cache
 from django.db import models
+from django.db.models import prefetch_related_objects
 from simple_history.models import HistoricalRecords
 
+from audit.facts import Facts, related
+from audit.history import AuditedHistoryManager
+from audit.models import Action
+from audit.record import Offices
 from core.fields import MobileField, NationalCodeField, PersianTextField
+from core.text import to_persian_digits
 from policies.models import Relation
 
 
@@ -87,6 +94,54 @@ class Gender(models.TextChoices):
     FEMALE = "female", "زن"
 
 
+COUNTY_OFFICES_SECONDS = 3600
+
+
+def _county_key(county_id: int) -> str:
+    return f"county-offices:{county_id}"
+
+
+def county_offices(county_id: int) -> tuple[int | None, int | None]:
+    """(province id, Kanoon id) of a county: the offices of its pensioners in the audit log. Cached: a few
+    hundred counties, which do not move between provinces."""
+    return county_offices_many([county_id])[county_id]
+
+
+def county_offices_many(county_ids) -> dict[int, tuple[int | None, int | None]]:
+    """county_offices of many counties: the ones not cached read in one query."""
+    wanted = set(county_ids)
+    found = cache.get_many([_county_key(pk) for pk in wanted])
+    offices = {pk: tuple(found[_county_key(pk)]) for pk in wanted if _county_key(pk) in found}
+    missing = wanted - offices.keys()
+    if missing:
+        rows = County.objects.filter(pk__in=missing).values_list("pk", "province_id", "kanoon__id")
+        read = {pk: (province, kanoon) for pk, province, kanoon in rows}
+        cache.set_many({_county_key(pk): value for pk, value in read.items()}, COUNTY_OFFICES_SECONDS)
+        offices |= {pk: read.get(pk, (None, None)) for pk in missing}
+    return offices
+
+
+def kanoon_provinces(kanoon_ids) -> dict[int, int | None]:
+    """The province of each Kanoon (by its county), cached like county_offices: a request's office in the log."""
+    wanted = set(kanoon_ids)
+    keys = {pk: f"kanoon-province:{pk}" for pk in wanted}
+    found = cache.get_many(list(keys.values()))
+    provinces = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = wanted - provinces.keys()
+    if missing:
+        read = dict(Kanoon.objects.filter(pk__in=missing).values_list("pk", "county__province_id"))
+        cache.set_many({keys[pk]: province for pk, province in read.items()}, COUNTY_OFFICES_SECONDS)
+        provinces |= {pk: read.get(pk) for pk in missing}
+    return provinces
+
+
+def payroll_flag_action(old: dict | None, new: dict) -> str | None:
+    """A change of the supplementary insurance flag on the payment method is the payroll's, named so."""
+    if old is not None and old.get("has_supplementary") != new.get("has_supplementary"):
+        return Action.PAYROLL_FLAG
+    return None
+
+
 def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
@@ -111,7 +166,11 @@ class Pensioner(models.Model):
     has_supplementary = models.BooleanField("بیمه تکمیلی (نحوه پرداخت)", default=False)
 
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        history_change_reason_field=models.TextField(null=True),
+        history_manager=AuditedHistoryManager,
+    )
 
     class Meta:
         verbose_name = "مستمری‌بگیر"
@@ -127,6 +186,20 @@ class Pensioner(models.Model):
 
     def age_on(self, day: dt.date) -> int:
         return age_on(self.birth_date, day)
+
+    def audit_facts(self) -> Facts:
+        province_id, kanoon_id = county_offices(self.county_id)
+        return Facts(
+            label=f"مستمری‌بگیر {self.full_name} (کد ملی {to_persian_digits(self.national_code)})",
+            offices=Offices(province_id=province_id, kanoon_id=kanoon_id, branch_id=self.paying_branch_id),
+            national_code=self.national_code,
+        )
+
+    audit_action = staticmethod(payroll_flag_action)
+
+    @classmethod
+    def audit_prepare(cls, pensioners: list["Pensioner"]) -> None:
+        county_offices_many(p.county_id for p in pensioners)
 
 
 class Dependent(models.Model):
@@ -148,7 +221,11 @@ class Dependent(models.Model):
     has_supplementary = models.BooleanField("بیمه تکمیلی (نحوه پرداخت)", default=False)
 
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        history_change_reason_field=models.TextField(null=True),
+        history_manager=AuditedHistoryManager,
+    )
 
     class Meta:
         verbose_name = "فرد تبعی"
@@ -171,3 +248,22 @@ class Dependent(models.Model):
 
     def age_on(self, day: dt.date) -> int:
         return age_on(self.birth_date, day)
+
+    def audit_facts(self) -> Facts:
+        """The dependent's changes belong to the pensioner's file: their offices and national code."""
+        pensioner = related(self, "pensioner")
+        facts = pensioner.audit_facts()
+        label = f"{self.get_relation_display()} {self.full_name} (کد ملی {to_persian_digits(self.national_code)})"
+        return Facts(
+            label=f"فرد تبعی {label}، مستمری‌بگیر {pensioner.full_name}",
+            offices=facts.offices,
+            national_code=pensioner.national_code,
+        )
+
+    audit_action = staticmethod(payroll_flag_action)
+
+    @classmethod
+    def audit_prepare(cls, dependents: list["Dependent"]) -> None:
+        """What a set's facts read, read once for the set."""
+        prefetch_related_objects(dependents, "pensioner")
+        county_offices_many(d.pensioner.county_id for d in dependents)

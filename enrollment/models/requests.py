@@ -8,10 +8,15 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from simple_history.models import HistoricalRecords
 
-from enrollment.models.registry import Branch, Dependent, Kanoon, Pensioner
+from audit.facts import Facts, related
+from audit.history import AuditedHistoryManager
+from audit.models import Action, ActorKind
+from audit.record import Offices
+from core.text import to_persian_digits
+from enrollment.models.registry import Branch, Dependent, Kanoon, Pensioner, kanoon_provinces
 from policies.models import ContractPeriod, Relation, TermsVersion
 
 
@@ -24,6 +29,15 @@ class RequestStatus(models.TextChoices):
     ACCEPTED = "accepted", "مختومه - تایید نهایی"
     CANCELLED = "cancelled", "لغو شده توسط متقاضی"
 
+
+REQUEST_MOVE_ACTIONS = {
+    (RequestStatus.DRAFT, RequestStatus.KANOON_REVIEW): Action.REQUEST_SUBMIT,
+    (RequestStatus.KANOON_REVIEW, RequestStatus.CANCELLED): Action.REQUEST_CANCEL,
+    (RequestStatus.KANOON_REVIEW, RequestStatus.BRANCH_REVIEW): Action.KANOON_APPROVE,
+    (RequestStatus.KANOON_REVIEW, RequestStatus.KANOON_REJECTED): Action.KANOON_REJECT,
+    (RequestStatus.BRANCH_REVIEW, RequestStatus.ACCEPTED): Action.BRANCH_ACCEPT,
+    (RequestStatus.BRANCH_REVIEW, RequestStatus.BRANCH_REJECTED): Action.BRANCH_REJECT,
+}
 
 OPEN_STATUSES = (RequestStatus.DRAFT, RequestStatus.KANOON_REVIEW, RequestStatus.BRANCH_REVIEW)
 
@@ -88,7 +102,11 @@ class EnrollmentRequest(models.Model):
     created_at = models.DateTimeField("زمان ایجاد", auto_now_add=True)
     updated_at = models.DateTimeField("آخرین تغییر", auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        history_change_reason_field=models.TextField(null=True),
+        history_manager=AuditedHistoryManager,
+    )
 
     class Meta:
         verbose_name = "درخواست عضویت بیمه تکمیلی"
@@ -116,6 +134,36 @@ class EnrollmentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"درخواست {self.tracking_code}"
+
+    def audit_facts(self) -> Facts:
+        """A change nobody on the staff made is the pensioner's own (the wizard's steps, a cancellation)."""
+        pensioner = related(self, "pensioner")
+        province_id = kanoon_provinces([self.kanoon_id])[self.kanoon_id]
+        return Facts(
+            label=f"درخواست {to_persian_digits(self.tracking_code)}، {pensioner.full_name}",
+            offices=Offices(province_id=province_id, kanoon_id=self.kanoon_id, branch_id=self.branch_id),
+            national_code=pensioner.national_code,
+            tracking_code=self.tracking_code,
+            unattended_actor=ActorKind.PENSIONER,
+        )
+
+    @classmethod
+    def audit_prepare(cls, requests: list["EnrollmentRequest"]) -> None:
+        """What a set's facts read, read once for the set."""
+        prefetch_related_objects(requests, "pensioner")
+        kanoon_provinces(r.kanoon_id for r in requests)
+
+    @staticmethod
+    def audit_action(old: dict | None, new: dict) -> str | None:
+        """The move a change of status (or of branch, in review) is: named as the workflow names it."""
+        if old is None:
+            return None
+        moved = (old["status"], new["status"])
+        if moved[0] != moved[1]:
+            return REQUEST_MOVE_ACTIONS.get(moved, Action.MOVED)
+        if old["branch_id"] != new["branch_id"]:
+            return Action.BRANCH_TRANSFER
+        return None
 
 
 class RequestItem(models.Model):

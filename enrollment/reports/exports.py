@@ -46,6 +46,9 @@ from django.utils import timezone
 from django_q.tasks import async_task
 from import_export.resources import Resource
 
+from audit.log import entries_filtered
+from audit.models import AuditEntry
+from audit.resources import AuditEntryExportResource
 from core import jalali
 from core.db_router import reading_replica
 from core.spreadsheet import XlsxBook, safe_row
@@ -53,6 +56,7 @@ from enrollment import selectors
 from enrollment.models import EnrollmentRequest, Pensioner, RequestItem
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from enrollment.reports.resources import PensionerRegistryExportResource, RequestItemExportResource
+from enrollment.roles import VIEW_AUDIT_LOG
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +107,15 @@ def _pensioner_rows(pensioners: QuerySet[Pensioner]) -> QuerySet[Pensioner]:
     return pensioners.order_by("pk")
 
 
+def _audit_chosen(user: AbstractBaseUser, query: str) -> QuerySet[AuditEntry]:
+    """The audit log's page has filters of its own (audit.log), not a ChangeList's."""
+    return entries_filtered(AuditEntry.objects.all(), query, offices=selectors.audit_log_offices(user))
+
+
+def _audit_rows(entries: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
+    return entries.order_by("-at", "-id")
+
+
 @dataclass(frozen=True)
 class ExportSpec:
     model: type[Model]  # the admin list the rows are chosen in
@@ -112,6 +125,8 @@ class ExportSpec:
     permission: str  # reading these rows in the admin
     file_stem: str
     sheet_title: str
+    # The objects a query string chooses, for a page that is not an admin ChangeList (default: the model's list).
+    chosen: Callable[[AbstractBaseUser, str], QuerySet] | None = None
 
 
 SPECS: dict[str, ExportSpec] = {
@@ -132,6 +147,16 @@ SPECS: dict[str, ExportSpec] = {
         permission="enrollment.view_pensioner",
         file_stem="pensioners",
         sheet_title="مستمری‌بگیران",
+    ),
+    ExportKind.AUDIT_LOG: ExportSpec(
+        model=AuditEntry,
+        scope=selectors.audit_entries_visible_to,
+        rows=_audit_rows,
+        resource=AuditEntryExportResource,
+        permission=VIEW_AUDIT_LOG,
+        file_stem="audit-log",
+        sheet_title="گزارش تغییرات",
+        chosen=_audit_chosen,
     ),
 }
 
@@ -161,7 +186,8 @@ def export_rows(*, user: AbstractBaseUser, kind: str, query: str = "", ids: Sequ
     """The rows of an export: the admin list `query` describes, as `user` would see it, scoped again by
     the list's selector; only the objects `ids` when the user ticked rows by hand."""
     spec = SPECS[kind]
-    chosen = spec.scope(user, _admin_list(spec.model, user, query))
+    listed = spec.chosen(user, query) if spec.chosen else _admin_list(spec.model, user, query)
+    chosen = spec.scope(user, listed)
     if ids is not None:
         chosen = chosen.filter(pk__in=ids)
     return spec.rows(chosen).values_list(*spec.resource.rows_columns)

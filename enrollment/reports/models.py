@@ -7,6 +7,7 @@ from django.db import models
 class ExportKind(models.TextChoices):
     REQUEST_ITEMS = "request_items", "فهرست ثبت‌نام و انصراف (هر فرد یک ردیف)"
     PENSIONERS = "pensioners", "مستمری‌بگیران"
+    AUDIT_LOG = "audit_log", "گزارش تغییرات"
 
 
 class ExportFormat(models.TextChoices):

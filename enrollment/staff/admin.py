@@ -209,7 +209,7 @@ class StaffUserAdmin(ImportMixin, UserAdmin, PortalModelAdmin):
                 name="auth_user_second_factor_reset",
             ),
             path(
-                "import-template/<str:file_format>/",
+                "import-template/",
                 self.admin_site.admin_view(self.import_template_view),
                 name="auth_user_import_template",
             ),
@@ -295,9 +295,11 @@ class StaffUserAdmin(ImportMixin, UserAdmin, PortalModelAdmin):
         }
         return TemplateResponse(request, "admin/staff/second_factor_reset.html", context)
 
-    def import_template_view(self, request, file_format: str):
+    def import_template_view(self, request):
+        """The header row to fill in, as ?format=csv or ?format=xlsx."""
         if not self.has_import_permission(request):
             raise PermissionDenied
+        file_format = request.GET.get("format", "csv")
         if file_format not in ("csv", "xlsx"):
             raise Http404
         return template_response(file_format)

@@ -68,6 +68,11 @@ class StaffResource(resources.Resource):
         name = "کارکنان"
         instance_loader_class = BaseInstanceLoader
 
+    @classmethod
+    def get_display_name(cls) -> str:
+        """The admin's import form names each resource (a method of ModelResource only)."""
+        return cls._meta.name
+
     def __init__(self, *, actor: AbstractBaseUser | None = None, **kwargs):
         """`actor`: the administrator importing; their powers bound every row (None: the server itself)."""
         super().__init__(**kwargs)

@@ -112,23 +112,30 @@ class StaffUserAdmin(ImportMixin, UserAdmin, PortalModelAdmin):
             Prefetch("provinceuserobjectpermission_set", province_grants().select_related("content_object")),
         )
 
+    @staticmethod
+    def _manages_staff(request: HttpRequest) -> bool:
+        """Asked many times a page (the sidebar asks every admin): read once per request."""
+        if not hasattr(request, "_staff_powers"):
+            request._staff_powers = powers_of(request.user)
+        return request._staff_powers is not None
+
     def has_module_permission(self, request) -> bool:
-        return powers_of(request.user) is not None
+        return self._manages_staff(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return powers_of(request.user) is not None
+        return self._manages_staff(request)
 
     def has_add_permission(self, request) -> bool:
-        return powers_of(request.user) is not None
+        return self._manages_staff(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return powers_of(request.user) is not None
+        return self._manages_staff(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # accounts are deactivated, never deleted: the audit log names them
 
     def has_import_permission(self, request) -> bool:
-        return powers_of(request.user) is not None
+        return self._manages_staff(request)
 
     @admin.display(description="نام و نام خانوادگی", ordering="last_name")
     def full_name(self, obj: User) -> str:

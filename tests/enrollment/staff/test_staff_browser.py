@@ -1,11 +1,11 @@
 """In a real browser, with the second factor required as in production: the manager onboards a Kanoon clerk from
 a file (dry run, then confirm), gives a one-time password, and the clerk signs in, enrols the second factor,
-sets their own password and works the Tehran cartable at once. Screenshots of the staff page go to docs/."""
+sets their own password and works the Tehran cartable at once. docs/screenshots/staff.png and staff-change.png
+(README) are copies of this test's staff-list.png and staff-change.png in test-artifacts/staff/."""
 
 import time
 from base64 import b32decode
 from binascii import unhexlify
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -19,7 +19,6 @@ from tests.enrollment.staff.conftest import CLERK_ROW, staff_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 SHOTS = ARTIFACTS_DIR / "staff"
 CARTABLE = "/admin/enrollment/enrollmentrequest/"
 STAFF = "/admin/auth/user/"
@@ -80,8 +79,7 @@ def test_a_manager_onboards_a_kanoon_clerk_from_a_file_who_then_works_the_tehran
     row = manager.locator("#result_list tbody tr").filter(has_text="kanoon_tehran_2")
     expect(row).to_contain_text("کارکنان کانون")
     expect(row).to_contain_text("کانون بازنشستگان و مستمری‌بگیران تأمین اجتماعی شهرستان تهران")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    manager.screenshot(path=DOCS / "staff.png", full_page=True)
+    _shot(manager, "staff-list.png")
     row.locator("input.action-select").check()
     manager.select_option("select[name=action]", "password_reset_selected", force=True)
     manager.click("button[name=index]")
@@ -91,7 +89,7 @@ def test_a_manager_onboards_a_kanoon_clerk_from_a_file_who_then_works_the_tehran
     manager.goto(f"{url}{STAFF}")
     manager.get_by_role("link", name="kanoon_tehran_2").click()
     expect(manager.get_by_role("link", name="بازنشانی رمز دوم")).to_be_visible()
-    manager.screenshot(path=DOCS / "staff-change.png", full_page=True)
+    _shot(manager, "staff-change.png")
 
     clerk = _page(chromium_browser)
     clerk.goto(f"{url}/admin/login/?next={CARTABLE}")

@@ -13,6 +13,7 @@ from enrollment.models import Branch, County, Dependent, Kanoon, Pensioner, Prov
 from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
 from enrollment.reports.models import ExportKind
 from enrollment.resources import PensionerResource
+from enrollment.staff import admin as staff_admin  # noqa: F401  (registers the staff page in place of auth's)
 
 
 class NormalizedSearchMixin:

@@ -15,6 +15,7 @@ from enrollment.models.requests import (
     RequestItem,
     RequestStatus,
 )
+from enrollment.models.staff import StaffProfile
 
 __all__ = [
     "OPEN_STATUSES",
@@ -36,4 +37,5 @@ __all__ = [
     "RejectionReason",
     "RequestItem",
     "RequestStatus",
+    "StaffProfile",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -67,6 +67,8 @@ def _staff_sign_out(request: HttpRequest) -> None:
 class StaffSessionMiddleware:
     """Signs out staff whose session is over; from the admin they go to its login, told why in Persian.
 
+    A session whose account was deactivated since (enrollment/staff/accounts.py, staff_active_set) is over
+    too: Django's backend already refuses the account on every request; here its session is ended for good.
     A public page asked for in such a session is simply served to no one signed in. Goes after
     AuthenticationMiddleware and MessageMiddleware.
     """
@@ -75,7 +77,9 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if not request.user.is_authenticated and SESSION_KEY in request.session:
+            _staff_sign_out(request)  # the account behind the session can no longer sign in
+        elif request.user.is_authenticated:
             reason = staff_session_expiry(request)
             if reason is not None:
                 _staff_sign_out(request)

@@ -309,7 +309,8 @@ class Findings:
 
 
 # Rows of these belong to an office: outside the user's offices they must look like they do not exist.
-SCOPED = (Pensioner, Dependent, EnrollmentRequest, DeductionDocument, Kanoon, Branch, ExportJob, OutboxMessage)
+# Staff accounts too: a province manager manages only the accounts whose offices all lie in their province.
+SCOPED = (Pensioner, Dependent, EnrollmentRequest, DeductionDocument, Kanoon, Branch, ExportJob, OutboxMessage, User)
 
 
 def _must_look_missing(user: User, url: AdminUrl) -> bool:

@@ -27,6 +27,13 @@ def is_audited(model: type[models.Model]) -> bool:
     return hasattr(model, "audit_facts") and hasattr(model._meta, "simple_history_manager_attribute")
 
 
+def is_wanted(model: type[models.Model], row: models.Model) -> bool:
+    """Whether a history row belongs in the log: a model may leave out versions nobody on the staff can
+    open (a request's draft), through `audit_wanted(row)`; the history table keeps them all the same."""
+    wanted = getattr(model, "audit_wanted", None)
+    return wanted is None or wanted(row)
+
+
 def history_model_of(model: type[models.Model]) -> type[models.Model]:
     return getattr(model, model._meta.simple_history_manager_attribute).model
 
@@ -67,9 +74,9 @@ def entry_from_history(
 
 def on_historical_record(sender, instance, history_instance, history_user=None, **kwargs) -> None:
     """simple-history's post_create_historical_record: one object saved (or deleted)."""
-    if not is_audited(type(instance)):
-        return
     model = type(instance)
+    if not is_audited(model) or not is_wanted(model, history_instance):
+        return
     pk_name = model._meta.pk.attname
     previous = None
     if history_instance.history_type != "+":  # a new object has no version before
@@ -89,8 +96,10 @@ def entries_write_bulk(
 ) -> list[AuditEntry]:
     """The entries of history rows written together (rows[i] of objs[i]), in one INSERT; the previous
     rows of all their objects read in one query."""
-    if not rows:
+    wanted = [(row, obj) for row, obj in zip(rows, objs, strict=True) if is_wanted(model, row)]
+    if not wanted:
         return []
+    rows, objs = [row for row, _ in wanted], [obj for _, obj in wanted]
     pk_name = model._meta.pk.attname
     history = type(rows[0])
     object_ids = {getattr(row, pk_name) for row in rows}
@@ -145,7 +154,7 @@ def backfill(model: type[models.Model], *, chunk_size: int = 2000) -> int:
                 "history_id", flat=True
             )
         )
-        todo = [row for row in rows if row.history_id not in done]
+        todo = [row for row in rows if row.history_id not in done and is_wanted(model, row)]
         if not todo:
             continue
         previous = _previous_rows(history, pk_name, todo)

@@ -3,6 +3,8 @@
 Like the other exports, times are Jalali in Tehran time with Latin digits (spreadsheets sort them as they are).
 """
 
+from types import SimpleNamespace
+
 from import_export import resources
 from import_export.fields import Field
 
@@ -26,8 +28,9 @@ class AuditEntryExportResource(resources.Resource):
     national_code = Field(attribute="national_code", column_name="کد ملی")
     tracking_code = Field(attribute="tracking_code", column_name="کد رهگیری")
 
-    rows_select_related: tuple[str, ...] = ()
-    rows_only = (
+    # The export reads these columns as plain tuples (enrollment.reports.exports) and `plain_row` writes the
+    # same cells as the dehydrate_ methods below, which import-export's own rendering uses.
+    rows_columns = (
         "at",
         "actor_kind",
         "actor_name",
@@ -41,6 +44,24 @@ class AuditEntryExportResource(resources.Resource):
         "national_code",
         "tracking_code",
     )
+
+    @classmethod
+    def plain_row(cls, values: tuple) -> list[str]:
+        entry = SimpleNamespace(**dict(zip(cls.rows_columns, values, strict=True)))
+        resource = cls()
+        return [
+            resource.dehydrate_at(entry),
+            resource.dehydrate_actor(entry),
+            entry.actor_role,
+            entry.actor_office,
+            resource.dehydrate_kind(entry),
+            entry.object_label,
+            resource.dehydrate_action(entry),
+            resource.dehydrate_changes(entry),
+            entry.reason,
+            entry.national_code,
+            entry.tracking_code,
+        ]
 
     class Meta:
         name = "گزارش تغییرات"

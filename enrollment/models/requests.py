@@ -154,6 +154,12 @@ class EnrollmentRequest(models.Model):
         kanoon_provinces(r.kanoon_id for r in requests)
 
     @staticmethod
+    def audit_wanted(row) -> bool:
+        """A draft is the pensioner's own until it is submitted: no one on the staff can open it, so the log
+        starts with its submission (compared with the last draft version, in full)."""
+        return row.status != RequestStatus.DRAFT
+
+    @staticmethod
     def audit_action(old: dict | None, new: dict) -> str | None:
         """The move a change of status (or of branch, in review) is: named as the workflow names it."""
         if old is None:

@@ -23,6 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import models
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from enrollment import workflow
@@ -302,7 +303,10 @@ def test_every_admin_page_reads_in_persian_for_every_role(client, every_status, 
         if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
             continue
         read += 1
-        problems = problems_in(response.content.decode(), usernames=usernames)
+        # The staff pages are where an account's username is administered: there it is the account's own
+        # identifier, shown as such; everywhere else a colleague is named by full name.
+        staff_pages = page.path.startswith(reverse("admin:auth_user_changelist"))
+        problems = problems_in(response.content.decode(), usernames=() if staff_pages else usernames)
         if problems:
             findings[page.path] = sorted(set(problems))
     report = "\n".join(f"{path}\n  " + "\n  ".join(lines) for path, lines in findings.items())

@@ -9,7 +9,9 @@ BENCH_WIZARD_CLIENTS threads (default 8), each thread takes pensioners one after
 and POST, the confirmation. The baseline: the same threads on a plain form with sessions, CSRF and two
 inserts (bench/baseline), served by the same gunicorn on the same PostgreSQL.
 
-Prints submissions a second, requests a second, p50/p95 of a request, and the ratio to the baseline.
+Prints submissions a second, requests a second, p50/p95 of a request, the ratio to the baseline, and the CPU
+time gunicorn's workers spent per request (from /proc): on a machine shared with other work the rates follow
+the load of the moment, the CPU a request costs much less so.
 """
 
 import json
@@ -121,11 +123,25 @@ class Codes:
             self.codes[mobile] = code
 
 
+def _workers_cpu(master_pid: int) -> float:
+    """CPU seconds (user and system) used so far by the worker processes of the gunicorn master `master_pid`."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, ...
+        except OSError:  # a process that ended meanwhile
+            continue
+        if int(fields[1]) == master_pid:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Tally:
     def __init__(self):
         self.latencies: list[float] = []
         self.submissions = 0
         self.errors = 0
+        self.worker_cpu = 0.0  # seconds, all workers, over the run
         self.lock = threading.Lock()
 
     def timed(self, call):
@@ -183,7 +199,10 @@ def _wizard_run(stack: dict[str, str]) -> Tally:
                 with tally.lock:
                     tally.errors += 1
 
+    master = int((STATE / "gunicorn.pid").read_text())
+    cpu_before = _workers_cpu(master)
     _threads(worker)
+    tally.worker_cpu = _workers_cpu(master) - cpu_before
     return tally
 
 
@@ -218,7 +237,9 @@ def _baseline_run(database_url: str) -> Tally:
                 with tally.lock:
                     tally.submissions += 1
 
+        cpu_before = _workers_cpu(server.pid)
         _threads(worker)
+        tally.worker_cpu = _workers_cpu(server.pid) - cpu_before
         return tally
     finally:
         server.terminate()
@@ -239,6 +260,7 @@ def _line(name: str, tally: Tally, seconds: float) -> str:
     return (
         f"{name:<34}{tally.submissions / seconds:>8.1f}/s {len(lat) / seconds:>9.1f} req/s "
         f"{statistics.median(lat) * 1000 if lat else 0:>7.1f} ms {p95 * 1000:>7.1f} ms {tally.errors:>7}"
+        f"{tally.worker_cpu * 1000 / max(1, len(lat)):>9.1f} ms"
     )
 
 
@@ -250,7 +272,7 @@ def main() -> int:
     finally:
         _stack_down()
     print(f"{CLIENTS} clients, {SECONDS:.0f} s each; gunicorn 2 sync workers; PostgreSQL, Redis, qcluster")
-    print(f"{'':<34}{'cycles':>10} {'requests':>13} {'p50':>10} {'p95':>10} {'errors':>7}")
+    print(f"{'':<34}{'cycles':>10} {'requests':>13} {'p50':>10} {'p95':>10} {'errors':>7} {'CPU/request':>11}")
     print(_line("wizard cycle (14 requests)", wizard, SECONDS))
     print(_line("plain form baseline (2 requests)", baseline, SECONDS))
     ratio = (len(wizard.latencies) / SECONDS) / max(1e-9, len(baseline.latencies) / SECONDS)

@@ -53,7 +53,9 @@ def pensioner_current(request: HttpRequest) -> Pensioner | None:
             pensioner_logout(request)
             request.session[EXPIRED_FLAG] = True
         else:
-            pensioner = Pensioner.objects.select_related("paying_branch", "county").filter(pk=pensioner_id).first()
+            # The row alone, on every request of theirs: the paying branch is read by the pages that name it.
+            found = list(Pensioner.objects.filter(pk=pensioner_id)[:1])  # a unique key: no ORDER BY to build
+            pensioner = found[0] if found else None
             if now - seen_at >= _TOUCH_EVERY_SECONDS:
                 request.session[SEEN_AT] = now
     request._pensioner_cache = pensioner

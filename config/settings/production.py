@@ -47,7 +47,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",  # Django's, with one client per pool
             "LOCATION": REDIS_URL,
             # A Redis that is down or stalled costs a request half a second, not a worker's whole timeout.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -169,6 +169,7 @@ def step_people(request: HttpRequest) -> HttpResponse:
     else:
         chosen = drafts.draft_operations(wizard.draft)
     people = drafts.people_listed(request.pensioner)
+    ended = drafts.has_ended_dependents(request.pensioner)
     return _page(
         request,
         "portal/wizard/step3_people.html",
@@ -176,8 +177,8 @@ def step_people(request: HttpRequest) -> HttpResponse:
         3,
         rows=_rows(people, chosen),
         problems=problems,
-        has_ended_dependents=drafts.has_ended_dependents(request.pensioner),
-        branch=request.pensioner.paying_branch,
+        has_ended_dependents=ended,
+        branch=request.pensioner.paying_branch if ended else None,  # named only for them: read only then
     )
 
 

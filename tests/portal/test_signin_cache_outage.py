@@ -26,7 +26,7 @@ def _nobody_listens() -> str:
 
 def _caches(*, fallback: bool) -> dict:
     redis_down = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.redis_cache.RedisCache",  # production's
         "LOCATION": _nobody_listens(),
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }

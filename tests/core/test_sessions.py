@@ -1,0 +1,54 @@
+"""The session store (core/sessions.py): a new session is one INSERT, a sign-in's new key an INSERT and a
+DELETE, and a key that is taken is never shared: the INSERT refuses it and another key is drawn."""
+
+from unittest import mock
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.sessions import SessionStore
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(context: CaptureQueriesContext) -> list[str]:
+    return [q["sql"].split()[0] for q in context.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+
+def test_a_new_session_is_one_insert():
+    session = SessionStore()
+    session["portal.login_national_code"] = "0010000011"
+    with CaptureQueriesContext(connection) as context:
+        session.save()
+    assert _statements(context) == ["INSERT"]
+    assert SessionStore(session.session_key).load() == {"portal.login_national_code": "0010000011"}
+
+
+def test_a_new_key_at_sign_in_is_an_insert_and_a_delete_and_the_old_key_is_gone():
+    session = SessionStore()
+    session["portal.login_national_code"] = "0010000011"
+    session.save()
+    old_key = session.session_key
+    with CaptureQueriesContext(connection) as context:
+        session.cycle_key()
+    assert _statements(context) == ["INSERT", "DELETE"]
+    assert session.session_key != old_key
+    assert not Session.objects.filter(session_key=old_key).exists()
+    assert SessionStore(old_key).load() == {}  # neither the cache nor the database has it
+    assert SessionStore(session.session_key).load() == {"portal.login_national_code": "0010000011"}
+
+
+def test_a_key_that_is_taken_is_not_shared():
+    someone = SessionStore()
+    someone["portal.pensioner_id"] = 1
+    someone.save()
+    drawn = iter([someone.session_key, "n" * 32])
+    with mock.patch("core.sessions.get_random_string", side_effect=lambda *args: next(drawn)):
+        newcomer = SessionStore()
+        newcomer["portal.login_national_code"] = "0010000021"
+        newcomer.save()
+    assert newcomer.session_key == "n" * 32
+    assert SessionStore(someone.session_key).load() == {"portal.pensioner_id": 1}
+    assert SessionStore("n" * 32).load() == {"portal.login_national_code": "0010000021"}

@@ -57,7 +57,7 @@ def test_every_change_is_in_the_audit_log_in_words_with_its_province(manager):
     ]
     assert (offices_row.province_id, offices_row.kanoon_id) == (alborz.pk, _kanoon("KRJ").pk)
     assert role_row.actor_id == manager.pk and role_row.actor_role == roles.MANAGER
-    assert role_row.actor_name == "manager"  # the demo's staff have no names: the username stands in
+    assert role_row.actor_name == manager.get_full_name()
     assert role_row.reason == "استخدام تازه"
     assert role_row.object_label == "رضا امینی (clerk_karaj)"
 

@@ -1,3 +1,4 @@
+from enrollment.models.bulk import BulkMoveJob, BulkMoveLine, BulkMoveOutcome
 from enrollment.models.permissions import (
     BranchGroupObjectPermission,
     BranchUserObjectPermission,
@@ -21,6 +22,9 @@ __all__ = [
     "Branch",
     "BranchGroupObjectPermission",
     "BranchUserObjectPermission",
+    "BulkMoveJob",
+    "BulkMoveLine",
+    "BulkMoveOutcome",
     "County",
     "Dependent",
     "EnrollmentRequest",

@@ -6,8 +6,9 @@ synthetic pensioners they work on (default 1,000,000), BENCH_REQUESTS how many s
 the cartable's benchmark works on (default 1,000,000; it adds the pensioners these need).
 bulk_moves.py moves 1,000 requests one by one and 1,000 as a set (approve, reject, accept) and prints
 seconds and queries side by side, then 10,000 as the cartable's background job (approve, accept: time to
-finish); it moves requests the synthetic data set has waiting (each run the next ones). signin_timing.py compares the sign-in page's answer for a registered and an unknown national code
-(medians of 200 tries each); it needs only one pensioner. sms_during_export.py starts a stack of its own
+finish); it moves requests the synthetic data set has waiting (each run the next ones). signin_timing.py
+compares the sign-in page's answer for a registered and an unknown national code (medians of 200 tries
+each); it needs only one pensioner. sms_during_export.py starts a stack of its own
 (bench/_stack.py: PostgreSQL, Redis, the qclusters, the fake provider) and measures sign-in codes during
 large exports, with the long jobs on their own cluster and on the SMS cluster. wizard_load.py starts a
 stack of its own too and drives the pensioner's whole cycle with concurrent clients beside a plain form.

@@ -50,7 +50,7 @@ def selection_text(job: BulkMoveJob) -> str:
 @admin.register(BulkMoveJob)
 class BulkMoveJobAdmin(JobAdmin):
     list_display = [
-        "number", "move_text", "selection", "status", "progress", "outcomes", "attempts", "created_at_jalali",
+        "number", "move_text", "selection", "status", "progress", "outcomes", "attempts_text", "created_at_jalali",
         "finished_at_jalali",
     ]  # fmt: skip
     list_display_links = ["number"]
@@ -128,6 +128,10 @@ class BulkMoveJobAdmin(JobAdmin):
             format_number(job.refused),
             format_number(job.held),
         )
+
+    @admin.display(description="تعداد اجرا")
+    def attempts_text(self, job: BulkMoveJob) -> str:
+        return to_persian_digits(job.attempts)
 
     @admin.display(description="درخواست‌کننده", ordering="user__username")
     def requested_by(self, job: BulkMoveJob) -> str:

@@ -44,7 +44,7 @@ class BulkMoveJob(BackgroundJob):
 class BulkMoveOutcome(models.TextChoices):
     MOVED = "moved", "انجام شد"
     REFUSED = "refused", "انجام نشد"
-    HELD = "held", "در دست همکار دیگر؛ رد شد"
+    HELD = "held", "در دست همکار دیگر؛ کنار گذاشته شد"
 
 
 class BulkMoveLine(models.Model):

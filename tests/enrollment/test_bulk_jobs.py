@@ -301,3 +301,17 @@ def test_a_clerk_sees_their_own_jobs_and_a_manager_those_of_their_scope(client, 
     for name, job in names.items():
         report = client.get(f"{JOBS}{job.pk}/change/")
         assert report.status_code == (200 if name in sees else 404)
+
+
+def test_the_job_is_queued_on_the_long_cluster_after_commit(
+    kanoon_tehran, pensioner_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # the task stays in the broker's queue
+    requests = _requests_of(pensioner_a, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_jobs.bulk_move_start(user=kanoon_tehran, move_name="kanoon_approve", ids=[r.pk for r in requests])
+        assert not OrmQ.objects.exists()  # not before the job row commits
+    assert list(OrmQ.objects.values_list("key", flat=True)) == ["long"]

@@ -10,6 +10,11 @@ their offices (bench_moves_kanoon, bench_moves_branch). The requests stay moved:
 next ones waiting. Queries are every statement sent (transactions' BEGIN/COMMIT are not statements
 here); the SMS after-commit hand-over to the broker (the database's, unless Redis is configured) is
 part of both columns.
+
+Then a selection larger than a web request carries (--job-count, default 10,000 per move) as the cartable
+hands it on: a background job (enrollment.bulk_jobs), here run by this process as the long cluster's
+worker would, slice after slice; the request's part (start s), the job's time to finish and queries,
+and its report's counts.
 """
 
 import argparse
@@ -64,6 +69,12 @@ def main() -> int:
         print(line, flush=True)
         if not on_target:
             missed.append(f"{move_name} (cartable)")
+    print(f"\n{JOB_HEADER}")
+    for move_name in JOB_MOVES:
+        line, finished = _as_a_job(move_name, args.job_count)
+        print(line, flush=True)
+        if not finished:
+            missed.append(f"{move_name} (job)")
     targets = ", ".join(f"{name} ≤ {seconds:.0f} s" for name, seconds in TARGETS.items())
     print(f"\ntargets for a set of {args.count:,}: {targets}: {len(missed)} of {len(TARGETS)} missed {missed or ''}")
     return 0
@@ -72,6 +83,7 @@ def main() -> int:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000, help="requests per side (one by one, in sets)")
+    parser.add_argument("--job-count", type=int, default=10_000, help="requests per background job")
     parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_REQUESTS", 1_000_000)))
     parser.add_argument("--pensioners", type=int, default=None)
     args = parser.parse_args()
@@ -168,6 +180,48 @@ def _through_the_cartable(move_name: str, count: int) -> tuple[str, bool]:
         run = _measure(post)
     line = f"{move_name:<16} {count:>6,} {run.seconds:>9.2f} {run.queries:>8,} {posted['status']:>7} {run.done:>6,}"
     return line, posted["status"] == 302 and run.done == count and run.seconds <= TARGETS[move_name]
+
+
+JOB_MOVES = ["kanoon_approve", "branch_accept"]
+JOB_HEADER = (
+    f"{'background job':<16} {'count':>6} {'start s':>8} {'finish s':>9} {'queries':>8} {'req/s':>7}"
+    f" {'moved':>6} {'refused':>7} {'held':>5} {'status':>7}"
+)
+
+
+def _as_a_job(move_name: str, count: int) -> tuple[str, bool]:
+    """A job of `count` waiting requests (their ids, as ticks past the inline limit are kept), started as
+    the cartable starts it, then run to its end by this process as the long cluster's worker runs it:
+    slice after slice (each slice hands the next to the broker too; a worker would find it finished)."""
+    from django.db import transaction
+
+    from core.jobs import JobStatus
+    from enrollment import bulk_jobs
+    from enrollment.models import BulkMoveJob
+
+    ids = _waiting(move_name, count)
+    if len(ids) < count:
+        return f"{move_name:<16} only {len(ids):,} requests wait for it: seed more (--requests)", False
+    user = _user_for(move_name, ids)
+    job_ids: list[int] = []
+
+    def start() -> int:
+        with transaction.atomic():  # the web request's part: the job row, handed to the broker at commit
+            job_ids.append(bulk_jobs.bulk_move_start(user=user, move_name=move_name, ids=ids).pk)
+        return 0
+
+    def work() -> int:
+        while bulk_jobs.bulk_move_job_run(job_id=job_ids[0]) == JobStatus.QUEUED:
+            pass
+        return BulkMoveJob.objects.get(pk=job_ids[0]).moved
+
+    started, run = _measure(start), _measure(work)
+    job = BulkMoveJob.objects.get(pk=job_ids[0])
+    line = (
+        f"{move_name:<16} {count:>6,} {started.seconds:>8.2f} {run.seconds:>9.2f} {run.queries:>8,}"
+        f" {count / run.seconds:>7,.0f} {job.moved:>6,} {job.refused:>7,} {job.held:>5,} {job.status:>7}"
+    )
+    return line, job.status == JobStatus.DONE and run.done == count
 
 
 HEADER = (

@@ -8,9 +8,10 @@ pensioners these need). admin_home.py times the manager's home cold and warm ove
 exports_memory.py exports BENCH_EXPORT_ROWS rows (default 1,000,000) as CSV and XLSX beside PostgreSQL's
 COPY of the same query.
 bulk_moves.py moves 1,000 requests one by one and 1,000 as a set (approve, reject, accept) and prints
-seconds and queries side by side; it moves requests the synthetic data set has waiting (each run the
-next ones). signin_timing.py compares the sign-in page's answer for a registered and an unknown national code
-(medians of 200 tries each); it needs only one pensioner. sms_during_export.py starts a stack of its own
+seconds and queries side by side, then 10,000 as the cartable's background job (approve, accept: time to
+finish); it moves requests the synthetic data set has waiting (each run the next ones). signin_timing.py
+compares the sign-in page's answer for a registered and an unknown national code (medians of 200 tries
+each); it needs only one pensioner. sms_during_export.py starts a stack of its own
 (bench/_stack.py: PostgreSQL, Redis, the qclusters, the fake provider) and measures sign-in codes during
 large exports, with the long jobs on their own cluster and on the SMS cluster. wizard_load.py starts a
 stack of its own too and drives the pensioner's whole cycle with concurrent clients beside a plain form.

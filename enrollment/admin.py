@@ -8,7 +8,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from core.admin_tools import PortalModelAdmin, PortalTabularInline, ScopedHistoryAdmin, jalali_column
 from core.identity import normalize_national_code
 from core.text import normalize_text, to_persian_digits
-from enrollment import cartable, selectors  # noqa: F401  (cartable registers the request admin)
+from enrollment import bulk_admin, cartable, selectors  # noqa: F401  (they register the request and bulk job admins)
 from enrollment.models import Branch, County, Dependent, Kanoon, Pensioner, Province
 from enrollment.reports.admin import EXPORT_ACTION, ScopedExportMixin
 from enrollment.reports.models import ExportKind

@@ -2,8 +2,8 @@
 
 One ModelAdmin serves both: its queryset is the scoped selector, its actions are offered by role
 and call the workflow (the moves through its set path, workflow.moves_apply, for any number of
-selected requests, «همه موارد منطبق» included), so the guard, lock, history and SMS are the
-workflow's. Hand-made ids in a POST never reach outside the scoped queryset.
+selected requests, «همه موارد منطبق» included; past bulk_jobs.inline_max() as a background job), so
+the guard, lock, history and SMS are the workflow's. Hand-made ids in a POST never reach outside the scoped queryset.
 """
 
 from django.contrib import admin, messages
@@ -23,8 +23,8 @@ from core.admin_tools import (
     jalali_column,
 )
 from core.identity import normalize_national_code
-from core.text import normalize_text, to_persian_digits
-from enrollment import roles, selectors, workflow
+from core.text import format_number, normalize_text, to_persian_digits
+from enrollment import bulk_jobs, roles, selectors, workflow
 from enrollment.cartable_filters import (
     BranchFilter,
     CountyFilter,
@@ -372,13 +372,41 @@ class CartableAdmin(ReadOnlyAdminMixin, ScopedExportMixin, ScopedHistoryAdmin, P
 
     def _in_sets(self, request, queryset, move_name: str, **options) -> None:
         """One move for the selected requests (the whole filtered list with «همه موارد منطبق») through the
-        workflow's set path; the ids are read a chunk at a time, never all at once."""
+        workflow's set path; the ids are read a chunk at a time, never all at once. A selection larger than
+        bulk_jobs.inline_max() becomes a background job, and the clerk gets the link to its report."""
         try:
+            if bulk_jobs.too_large(queryset):
+                self._as_job(request, queryset, move_name, **options)
+                return
             report = workflow.moves_apply(move_name, ids_in_chunks(queryset), user=request.user, **options)
         except workflow.MoveRefused as refusal:
             self.message_user(request, refusal.message, messages.ERROR)
             return
         self._report(request, report)
+
+    def _as_job(self, request, queryset, move_name: str, **options) -> None:
+        """The selection as the clerk made it: the list's filters with «همه موارد منطبق», else the ticked ids
+        (in scope; a page holds at most SHOW_ALL_MAX, a hand-made POST DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
+        across = request.POST.get("select_across") == "1"
+        job = bulk_jobs.bulk_move_start(
+            user=request.user,
+            move_name=move_name,
+            query=request.GET.urlencode(),
+            ids=None if across else list(queryset.values_list("pk", flat=True)),
+            **options,
+        )
+        self.message_user(
+            request,
+            format_html(
+                "«{}» برای بیش از {} درخواست در پس‌زمینه انجام می‌شود. پیشرفت و نتیجه هر درخواست: "
+                '<a href="{}">گزارش اقدام گروهی شماره {}</a> (در «اقدام‌های گروهی» هم هست).',
+                workflow.MOVES[move_name].label,
+                format_number(bulk_jobs.inline_max()),
+                reverse("admin:enrollment_bulkmovejob_change", args=[job.pk]),
+                to_persian_digits(job.pk),
+            ),
+            messages.INFO,
+        )
 
     def _report(self, request, report: workflow.SetReport) -> None:
         """One line for what was done, one per reason for what was not, each naming its requests."""

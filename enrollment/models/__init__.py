@@ -1,3 +1,4 @@
+from enrollment.models.bulk import BulkMoveJob, BulkMoveLine, BulkMoveOutcome
 from enrollment.models.permissions import (
     BranchGroupObjectPermission,
     BranchUserObjectPermission,
@@ -22,6 +23,9 @@ __all__ = [
     "Branch",
     "BranchGroupObjectPermission",
     "BranchUserObjectPermission",
+    "BulkMoveJob",
+    "BulkMoveLine",
+    "BulkMoveOutcome",
     "County",
     "Dependent",
     "EnrollmentRequest",

@@ -1,9 +1,12 @@
-"""The minute sweep of background jobs whose worker died (core.jobs.job_sweep): exports, rollovers and
-monthly lists. Registered as the django-q2 schedule "jobs_sweep" by reports' migration 0002."""
+"""The minute sweep of background jobs whose worker died (core.jobs.job_sweep): exports, rollovers,
+monthly lists and the cartable's bulk moves. Registered as the django-q2 schedule "jobs_sweep" by reports'
+migration 0002."""
 
 from core.jobs import JobRules, job_sweep
+from enrollment import bulk_jobs
 from enrollment.deductions import jobs as deduction_jobs
 from enrollment.deductions.models import MonthlyListJob, RolloverJob
+from enrollment.models import BulkMoveJob
 from enrollment.reports import exports
 from enrollment.reports.models import ExportJob
 
@@ -23,4 +26,5 @@ def jobs_sweep() -> dict[str, dict[str, int]]:
         "monthly_lists": job_sweep(
             MonthlyListJob.objects.all(), deduction_jobs.MONTHLY_RULES, queue=deduction_jobs.monthly_queue
         ),
+        "bulk_moves": job_sweep(BulkMoveJob.objects.all(), bulk_jobs.RULES, queue=bulk_jobs.bulk_move_queue),
     }

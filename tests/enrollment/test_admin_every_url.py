@@ -26,7 +26,17 @@ from core.admin_tools import PortalModelAdmin
 from core.text import to_persian_digits
 from enrollment import roles, selectors, workflow
 from enrollment.deductions.models import DeductionDocument
-from enrollment.models import Branch, County, Dependent, EnrollmentRequest, Kanoon, Pensioner, Province
+from enrollment.models import (
+    Branch,
+    BulkMoveJob,
+    BulkMoveLine,
+    County,
+    Dependent,
+    EnrollmentRequest,
+    Kanoon,
+    Pensioner,
+    Province,
+)
 from enrollment.reports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from enrollment.sms.models import OutboxMessage
 from policies.models import ContractPeriod, PremiumRate, Relation
@@ -93,6 +103,12 @@ def _isfahan_build(world) -> Isfahan:
         user=clerk, kind=ExportKind.PENSIONERS, file_format=ExportFormat.CSV, status=ExportStatus.DONE
     )
     job.file.save("isfahan.csv", ContentFile(b"0010009999"), save=True)
+    bulk = BulkMoveJob.objects.create(
+        user=clerk, move="kanoon_approve", selected_ids=[accepted.pk], total=1, processed=1, refused=1, status="done"
+    )
+    BulkMoveLine.objects.create(
+        job=bulk, request_id=accepted.pk, tracking_code=accepted.tracking_code, outcome="refused", reason="-"
+    )
     targets = {
         Province: province,
         County: county,
@@ -103,6 +119,7 @@ def _isfahan_build(world) -> Isfahan:
         EnrollmentRequest: accepted,
         DeductionDocument: DeductionDocument.objects.filter(pensioner=pensioner).first(),
         ExportJob: job,
+        BulkMoveJob: bulk,
         OutboxMessage: OutboxMessage.objects.filter(mobile=pensioner.mobile).first(),
         ContractPeriod: world,
         PremiumRate: PremiumRate.objects.first(),
@@ -310,7 +327,18 @@ class Findings:
 
 # Rows of these belong to an office: outside the user's offices they must look like they do not exist.
 # Staff accounts too: a province manager manages only the accounts whose offices all lie in their province.
-SCOPED = (Pensioner, Dependent, EnrollmentRequest, DeductionDocument, Kanoon, Branch, ExportJob, OutboxMessage, User)
+SCOPED = (
+    Pensioner,
+    Dependent,
+    EnrollmentRequest,
+    DeductionDocument,
+    Kanoon,
+    Branch,
+    ExportJob,
+    BulkMoveJob,
+    OutboxMessage,
+    User,
+)
 
 
 def _must_look_missing(user: User, url: AdminUrl) -> bool:

@@ -1,0 +1,160 @@
+"""The staff admin passes axe-core's WCAG 2.2 AA rules with no critical or serious violation, as each demo role
+sees it: the sign-in pages (password, then the second factor as production asks it: enrolment with its QR code
+and recovery codes, later the code alone), the home page with its dashboard, the requests cartable, the request
+page with the role's own buttons, the pensioner's page and the managers' report pages. Scanned at the desktop
+size staff use and at a phone's, where the sidebar waits off-screen.
+
+Another page joins the scan by adding its path to PAGES (or calling tests.browser.axe_violations itself)."""
+
+import time
+from base64 import b32decode
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django_otp.oath import TOTP
+from playwright.sync_api import Browser, Page
+
+from enrollment import workflow
+from enrollment.models import EnrollmentRequest, Pensioner
+from tests.browser import axe_violations
+from tests.enrollment.conftest import file_request
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+CARTABLE = "/admin/enrollment/enrollmentrequest/"
+
+# Which pages each role scans, by name: "request" and "pensioner" are the demo pensioner A's.
+PAGES = {
+    "manager": ["home", "cartable", "request", "pensioner", "monthly_deductions", "reconciliation"],
+    "kanoon_tehran": ["home", "cartable", "request", "pensioner"],
+    "branch_tehran": ["home", "cartable", "request", "pensioner"],
+    "auditor": ["home", "cartable", "request", "pensioner"],
+}
+
+SECOND_FACTOR = {"manager", "kanoon_tehran", "branch_tehran"}  # the auditor only reads
+MAKE_MOVES = {"kanoon_tehran", "branch_tehran"}  # the request page has buttons for them
+
+
+@dataclass
+class Site:
+    url: str
+    paths: dict[str, str]
+    otp_keys: dict[str, bytes] = field(default_factory=dict)  # each user's key, as read off the enrolment page
+
+
+def _site(live_server, *, approved: bool) -> Site:
+    """Pensioner A's request in the Kanoon's cartable, or approved on to the branch's."""
+    pensioner = Pensioner.objects.get(national_code="0010000011")
+    request: EnrollmentRequest = file_request(pensioner)
+    if approved:
+        workflow.request_kanoon_approve(request_id=request.pk, by=_user("kanoon_tehran"))
+    return Site(
+        url=live_server.url,
+        paths={
+            "home": reverse("admin:index"),
+            "cartable": CARTABLE,
+            "request": reverse("admin:enrollment_enrollmentrequest_change", args=[request.pk]),
+            "pensioner": reverse("admin:enrollment_pensioner_change", args=[pensioner.pk]),
+            "monthly_deductions": reverse("reports_dashboard:monthly_deductions"),
+            "reconciliation": reverse("reports_dashboard:reconciliation"),
+        },
+    )
+
+
+def _user(username: str):
+    from django.contrib.auth.models import User
+
+    return User.objects.get(username=username)
+
+
+def _signed_in(browser: Browser, site: Site, username: str, viewport: dict) -> tuple[Page, list[str]]:
+    """A fresh context signed in through the real forms; the violations of the sign-in pages come back too."""
+    context = browser.new_context(viewport=viewport, locale="fa-IR", timezone_id="Asia/Tehran")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(site.url + reverse("admin:login"))
+    found = axe_violations(page)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", settings.DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("[type=submit]")
+    if "/admin/staff/" in page.url:
+        found += _second_factor(page, site, username)
+    page.wait_for_url(f"{site.url}/admin/**")
+    assert "/admin/staff/" not in page.url and "/login/" not in page.url, page.url
+    return page, found
+
+
+def _second_factor(page: Page, site: Site, username: str) -> list[str]:
+    """The first time: the enrolment page (QR code and the key to type by hand), a code of the key read off it,
+    the recovery codes. Afterwards: the code page, with the app's next code (the enrolment's is used up)."""
+    found = axe_violations(page)
+    if "/staff/enrol/" in page.url:
+        shown = page.locator("code[dir=ltr]").inner_text()
+        site.otp_keys[username] = b32decode(shown.replace(" ", ""))
+        page.fill("input[name=code]", _code(site.otp_keys[username]))
+        with page.expect_navigation():
+            page.get_by_role("button", name="فعال‌سازی").click()
+        assert "/staff/recovery-codes/" in page.url, page.url
+        found += axe_violations(page)
+        with page.expect_navigation():
+            page.get_by_role("link", name="ادامه به کارتابل").click()
+    else:
+        page.fill("input[name=code]", _code(site.otp_keys[username], steps_ahead=1))
+        with page.expect_navigation():
+            page.get_by_role("button", name="تأیید و ورود").click()
+    return found
+
+
+def _code(key: bytes, *, steps_ahead: int = 0) -> str:
+    totp = TOTP(key)
+    totp.time = time.time() + 30 * steps_ahead
+    return f"{totp.token():06d}"
+
+
+def _scan(page: Page, site: Site, names: list[str]) -> list[str]:
+    found = []
+    for name in names:
+        response = page.goto(site.url + site.paths[name])
+        assert response is not None and response.status == 200, (name, response and response.status)
+        page.wait_for_load_state("networkidle")
+        found += axe_violations(page)
+    return found
+
+
+def _scan_moves(page: Page, site: Site) -> list[str]:
+    """The request page after a move was made (a success message) and after one was refused for want of a
+    reason (an error message): the buttons of a role that acts, none of which moves the request on."""
+    found = []
+    page.goto(site.url + site.paths["request"])
+    for button in ["برداشتن برای رسیدگی", "عدم تایید"]:
+        with page.expect_navigation():
+            page.get_by_role("button", name=button, exact=True).click()
+        page.locator(".alert").first.wait_for()
+        found += axe_violations(page)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("username", "approved"),
+    [("manager", False), ("kanoon_tehran", False), ("branch_tehran", True), ("auditor", True)],
+)
+def test_admin_pages_have_no_critical_or_serious_axe_violations(
+    username, approved, live_server, world, settings, request
+):
+    settings.STAFF_OTP_REQUIRED = True  # as in production: staff who can act enrol a second factor
+    site = _site(live_server, approved=approved)
+    browser = request.getfixturevalue("chromium_browser")  # after the data: Playwright's loop forbids the ORM
+    found = []
+    for viewport in (DESKTOP, PHONE):
+        page, at_sign_in = _signed_in(browser, site, username, viewport)
+        found += at_sign_in + _scan(page, site, PAGES[username])
+        if username in MAKE_MOVES:
+            found += _scan_moves(page, site)
+        page.context.close()
+    assert (username in site.otp_keys) == (username in SECOND_FACTOR), "staff who act sign in with the second factor"
+    assert found == [], f"{username}: {len(found)} violations\n" + "\n".join(dict.fromkeys(found))

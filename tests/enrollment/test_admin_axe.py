@@ -4,7 +4,9 @@ and recovery codes, later the code alone), the home page with its dashboard, the
 page with the role's own buttons, the pensioner's page and the managers' report pages. Scanned at the desktop
 size staff use and at a phone's, where the sidebar waits off-screen.
 
-Another page joins the scan by adding its path to PAGES (or calling tests.browser.axe_violations itself)."""
+A last test walks every registered model's list, first object, its history and its add page as the manager,
+so a model admin added later is scanned without editing this file; another page joins the scans by adding its
+path to PAGES (or calling tests.browser.axe_violations itself)."""
 
 import time
 from base64 import b32decode
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.urls import reverse
 from django_otp.oath import TOTP
 from playwright.sync_api import Browser, Page
@@ -29,7 +32,16 @@ CARTABLE = "/admin/enrollment/enrollmentrequest/"
 
 # Which pages each role scans, by name: "request" and "pensioner" are the demo pensioner A's.
 PAGES = {
-    "manager": ["home", "cartable", "request", "pensioner", "monthly_deductions", "reconciliation"],
+    "manager": [
+        "home",
+        "cartable",
+        "request",
+        "pensioner",
+        "monthly_deductions",
+        "reconciliation",
+        "pensioners",
+        "pensioner_add",
+    ],
     "kanoon_tehran": ["home", "cartable", "request", "pensioner"],
     "branch_tehran": ["home", "cartable", "request", "pensioner"],
     "auditor": ["home", "cartable", "request", "pensioner"],
@@ -59,6 +71,8 @@ def _site(live_server, *, approved: bool) -> Site:
             "cartable": CARTABLE,
             "request": reverse("admin:enrollment_enrollmentrequest_change", args=[request.pk]),
             "pensioner": reverse("admin:enrollment_pensioner_change", args=[pensioner.pk]),
+            "pensioners": reverse("admin:enrollment_pensioner_changelist"),  # searched; import and export buttons
+            "pensioner_add": reverse("admin:enrollment_pensioner_add"),  # empty autocomplete boxes
             "monthly_deductions": reverse("reports_dashboard:monthly_deductions"),
             "reconciliation": reverse("reports_dashboard:reconciliation"),
         },
@@ -158,3 +172,36 @@ def test_admin_pages_have_no_critical_or_serious_axe_violations(
         page.context.close()
     assert (username in site.otp_keys) == (username in SECOND_FACTOR), "staff who act sign in with the second factor"
     assert found == [], f"{username}: {len(found)} violations\n" + "\n".join(dict.fromkeys(found))
+
+
+def _model_pages() -> list[str]:
+    paths = []
+    for model in admin.site._registry:
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        paths.append(reverse(f"{name}_changelist"))
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            paths += [reverse(f"{name}_change", args=[first.pk]), reverse(f"{name}_history", args=[first.pk])]
+        paths.append(reverse(f"{name}_add"))
+    return paths
+
+
+def test_every_model_page_of_the_admin_has_no_critical_or_serious_axe_violations(
+    live_server, world, pensioner_a, settings, request
+):
+    settings.STAFF_OTP_REQUIRED = True
+    file_request(pensioner_a)
+    site = Site(url=live_server.url, paths={})
+    paths = _model_pages()
+    browser = request.getfixturevalue("chromium_browser")
+    page, found = _signed_in(browser, site, "manager", DESKTOP)
+    scanned = 0
+    for path in paths:
+        response = page.goto(site.url + path)
+        if response is not None and response.status == 200:  # what the manager may not open is answered 403/404
+            page.wait_for_load_state("networkidle")
+            found += axe_violations(page)
+            scanned += 1
+    page.context.close()
+    assert scanned >= len(admin.site._registry), (scanned, paths)
+    assert found == [], f"{len(found)} violations\n" + "\n".join(dict.fromkeys(found))

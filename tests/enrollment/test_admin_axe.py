@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django_otp.oath import TOTP
 from playwright.sync_api import Browser, Page
@@ -63,7 +64,7 @@ def _site(live_server, *, approved: bool) -> Site:
     pensioner = Pensioner.objects.get(national_code="0010000011")
     request: EnrollmentRequest = file_request(pensioner)
     if approved:
-        workflow.request_kanoon_approve(request_id=request.pk, by=_user("kanoon_tehran"))
+        workflow.request_kanoon_approve(request_id=request.pk, by=User.objects.get(username="kanoon_tehran"))
     return Site(
         url=live_server.url,
         paths={
@@ -77,12 +78,6 @@ def _site(live_server, *, approved: bool) -> Site:
             "reconciliation": reverse("reports_dashboard:reconciliation"),
         },
     )
-
-
-def _user(username: str):
-    from django.contrib.auth.models import User
-
-    return User.objects.get(username=username)
 
 
 def _signed_in(browser: Browser, site: Site, username: str, viewport: dict) -> tuple[Page, list[str]]:

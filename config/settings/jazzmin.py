@@ -14,6 +14,7 @@ JAZZMIN_SETTINGS = {
     "changeform_format": "single",
     "use_google_fonts_cdn": False,
     "custom_css": "core/css/admin-rtl.css",
+    "custom_js": "core/js/admin-select2-names.js",  # names for the autocomplete boxes (screen readers, axe)
     "navigation_expanded": True,
     # The sidebar in the order staff work: the registry and its requests, the contract period's rules,
     # the payroll's deductions, then people and background tasks.

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django_otp.oath import TOTP
 from playwright.sync_api import Browser, Page
 
@@ -180,14 +180,20 @@ def test_admin_pages_have_no_critical_or_serious_axe_violations(
 
 
 def _model_pages() -> list[str]:
+    """Each registered model's list, add page, and its first object's change and history pages: those of
+    them its admin has (the audit log, one page of its own, has no change or add page)."""
     paths = []
     for model in admin.site._registry:
         name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
-        paths.append(reverse(f"{name}_changelist"))
         first = model._default_manager.order_by("pk").first()
+        wanted = [("changelist", ()), ("add", ())]
         if first is not None:
-            paths += [reverse(f"{name}_change", args=[first.pk]), reverse(f"{name}_history", args=[first.pk])]
-        paths.append(reverse(f"{name}_add"))
+            wanted += [("change", (first.pk,)), ("history", (first.pk,))]
+        for suffix, args in wanted:
+            try:
+                paths.append(reverse(f"{name}_{suffix}", args=args))
+            except NoReverseMatch:
+                continue
     return paths
 
 

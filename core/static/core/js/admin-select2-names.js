@@ -39,6 +39,19 @@
   } else {
     document.addEventListener("DOMContentLoaded", function () { nameBoxes(document); });
   }
+  // jazzmin draws the boxes of its plain choices (the staff page's role, Kanoons and branches) in a ready
+  // handler of another jQuery, which may run even after the page's load event: each box drawn later is
+  // named when it appears.
+  new MutationObserver(function (mutations) {
+    var drawn = mutations.some(function (mutation) {
+      return Array.prototype.some.call(mutation.addedNodes, function (node) {
+        return node.nodeType === 1 && node.classList.contains("select2");
+      });
+    });
+    if (drawn) {
+      nameBoxes(document);
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
   // A row added to an inline draws its boxes in a listener registered before this one.
   document.addEventListener("formset:added", function (event) { nameBoxes(event.target); });
 })();

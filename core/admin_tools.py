@@ -242,7 +242,12 @@ def persian_admin_install() -> None:
 
 # Text outside tags, character references and the bodies of scripts, styles, form values and code to be
 # typed elsewhere as it is (a second factor's key in an authenticator app): what a person reads.
-_NOT_TEXT = re.compile(r"<(script|style|textarea|code|kbd|samp)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>|&#?\w+;", re.S | re.I)
+# An identifier typed as it is (a username) is marked <bdi dir="ltr"> and keeps its digits too.
+_NOT_TEXT = re.compile(
+    r"<(script|style|textarea|code|kbd|samp)\b.*?</\1\s*>|<bdi\b[^>]*\bdir=\"ltr\"[^>]*>.*?</bdi\s*>"
+    r"|<!--.*?-->|<[^>]*>|&#?\w+;",
+    re.S | re.I,
+)
 _READ_ALOUD = re.compile(r"""(\s(?:aria-label|title|alt|placeholder)\s*=\s*)("[^"]*"|'[^']*')""", re.I)
 
 

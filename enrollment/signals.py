@@ -15,6 +15,7 @@ from enrollment.models import (
     ProvinceGroupObjectPermission,
     ProvinceUserObjectPermission,
 )
+from enrollment.models.registry import Branch, branch_forget
 
 
 def _forget_user(sender, instance, **kwargs) -> None:
@@ -65,7 +66,13 @@ def _forget_holders(sender, instance, action, pk_set, reverse, **kwargs) -> None
         selectors.scope_forget(user_id)
 
 
+def _forget_branch(sender, instance, **kwargs) -> None:
+    branch_forget(instance.pk)
+
+
 def connect() -> None:
+    post_save.connect(_forget_branch, sender=Branch, dispatch_uid="branch-cached-save")
+    post_delete.connect(_forget_branch, sender=Branch, dispatch_uid="branch-cached-delete")
     for model in (KanoonUserObjectPermission, BranchUserObjectPermission, ProvinceUserObjectPermission):
         post_save.connect(_forget_user, sender=model, dispatch_uid=f"scope-{model.__name__}-save")
         post_delete.connect(_forget_user, sender=model, dispatch_uid=f"scope-{model.__name__}-delete")

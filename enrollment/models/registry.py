@@ -95,6 +95,28 @@ class Gender(models.TextChoices):
 
 
 COUNTY_OFFICES_SECONDS = 3600
+BRANCH_SECONDS = 3600
+
+
+def _branch_key(branch_id: int) -> str:
+    return f"branch:{branch_id}"
+
+
+def branch_cached(branch_id: int | None) -> "Branch | None":
+    """A branch as the pensioner's pages name it (name, address, phone): a few hundred rows that change
+    rarely, cached and forgotten when one is saved (enrollment.signals)."""
+    if branch_id is None:
+        return None
+    branch = cache.get(_branch_key(branch_id))
+    if branch is None:
+        branch = Branch.objects.filter(pk=branch_id).first()
+        if branch is not None:
+            cache.set(_branch_key(branch_id), branch, BRANCH_SECONDS)
+    return branch
+
+
+def branch_forget(branch_id: int) -> None:
+    cache.delete(_branch_key(branch_id))
 
 
 def _county_key(county_id: int) -> str:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from import_export.admin import ImportMixin
@@ -78,8 +79,8 @@ class StaffUserAdmin(ImportMixin, UserAdmin, PortalModelAdmin):
     import_template_name = "admin/staff/import.html"
     resource_classes = [StaffResource]
     import_formats = [CSV, XLSX]
-    list_display = ["username", "full_name", "role", "offices", "is_active", "last_login_jalali"]
-    list_display_links = ["username", "full_name"]
+    list_display = ["login_name", "full_name", "role", "offices", "is_active", "last_login_jalali"]
+    list_display_links = ["login_name", "full_name"]
     list_filter = [RoleFilter, ActiveFilter]
     search_fields = ["username__startswith", "first_name__startswith", "last_name__startswith"]
     search_help_text = "نام کاربری، نام یا نام خانوادگی"
@@ -136,6 +137,11 @@ class StaffUserAdmin(ImportMixin, UserAdmin, PortalModelAdmin):
 
     def has_import_permission(self, request) -> bool:
         return self._manages_staff(request)
+
+    @admin.display(description="نام کاربری", ordering="username")
+    def login_name(self, obj: User) -> str:
+        """As it is typed at sign-in: Latin digits kept (core.admin_tools.PersianDigitsMiddleware)."""
+        return format_html('<bdi dir="ltr">{}</bdi>', obj.username)
 
     @admin.display(description="نام و نام خانوادگی", ordering="last_name")
     def full_name(self, obj: User) -> str:

@@ -17,6 +17,7 @@ from core.text import to_persian_digits
 from enrollment import drafts, workflow
 from enrollment.deductions.payroll import deduction_first_month
 from enrollment.models import EnrollmentRequest, Operation, RequestStatus
+from enrollment.models.registry import branch_cached
 from enrollment.workflow import MoveRefused
 from policies.models import TermsVersion
 from policies.selectors import terms_of
@@ -121,7 +122,8 @@ def step_data(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         request.session[DATA_CONFIRMED] = wizard.draft.pk
         return redirect("portal:step_people")
-    return _page(request, "portal/wizard/step2_data.html", wizard, 2, pensioner=request.pensioner)
+    branch = branch_cached(request.pensioner.paying_branch_id)
+    return _page(request, "portal/wizard/step2_data.html", wizard, 2, pensioner=request.pensioner, branch=branch)
 
 
 @require_safe
@@ -131,7 +133,13 @@ def data_mismatch(request: HttpRequest) -> HttpResponse:
     wizard = _step(request, 2)
     if isinstance(wizard, HttpResponse):
         return wizard
-    return _page(request, "portal/wizard/step2_mismatch.html", wizard, 2, branch=request.pensioner.paying_branch)
+    return _page(
+        request,
+        "portal/wizard/step2_mismatch.html",
+        wizard,
+        2,
+        branch=branch_cached(request.pensioner.paying_branch_id),
+    )
 
 
 def _rows(people: list[drafts.Person], chosen: dict[str, str]) -> list[dict]:
@@ -178,7 +186,7 @@ def step_people(request: HttpRequest) -> HttpResponse:
         rows=_rows(people, chosen),
         problems=problems,
         has_ended_dependents=ended,
-        branch=request.pensioner.paying_branch if ended else None,  # named only for them: read only then
+        branch=branch_cached(request.pensioner.paying_branch_id) if ended else None,  # named only for them
     )
 
 

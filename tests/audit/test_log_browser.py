@@ -74,7 +74,7 @@ def test_the_auditor_filters_the_log_to_one_clerks_approvals_of_one_day(a_days_w
     page.get_by_label("نوع تغییر").select_option(label="تایید کانون")
     page.get_by_label("از تاریخ").fill(today)
     page.get_by_label("تا تاریخ").fill(today)
-    page.get_by_role("button", name="نمایش").click()
+    page.get_by_role("button", name="نمایش", exact=True).click()
 
     rows = page.locator("#audit-entries tbody tr")
     expect(rows).to_have_count(2)

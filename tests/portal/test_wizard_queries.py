@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enrollment.models import Kanoon
-from enrollment.models.registry import kanoon_provinces
+from enrollment.models.registry import branch_cached, kanoon_provinces
 from policies.current import period_current
 from policies.models import ContractPeriod
 from policies.selectors import period_active, terms_current
@@ -82,3 +82,14 @@ def test_the_current_period_is_read_once_and_a_change_is_seen_at_once(period_in_
     period_update(period=period_in_use, by=None, changes={"window_closes_at": later}, reason="تمدید مهلت")
     assert period_current().period.window_closes_at == later
     assert ContractPeriod.objects.get(pk=period_in_use.pk).window_closes_at == later
+
+
+def test_the_paying_branch_is_read_once_and_a_change_is_seen_at_once(pensioner_a):
+    branch_cached(pensioner_a.paying_branch_id)
+    with CaptureQueriesContext(connection) as context:
+        assert branch_cached(pensioner_a.paying_branch_id).pk == pensioner_a.paying_branch_id
+    assert _statements(context) == []
+    branch = pensioner_a.paying_branch
+    branch.name = "شعبه تازه"
+    branch.save()
+    assert branch_cached(branch.pk).name == "شعبه تازه"

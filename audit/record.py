@@ -4,6 +4,7 @@ import contextlib
 import contextvars
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -52,41 +53,11 @@ def system_work() -> Iterator[None]:
         _system_work.reset(token)
 
 
-def entry_record(
-    *,
-    actor: AbstractBaseUser | AnonymousUser | None,
-    actor_kind: str | None = None,
-    object_kind: str,
-    object_id: object,
-    object_label: str,
-    action: str,
-    changes: Iterable[Change] = (),
-    reason: str = "",
-    offices: Offices = Offices(),
-    national_code: str = "",
-    tracking_code: str = "",
-    actor_name: str = "",
-    actor_role: str = "",
-    actor_office: str = "",
-) -> AuditEntry:
-    """One row of the log, in the caller's transaction. A staff actor's name, role and office are
-    snapshots of the moment: a later change of role does not rewrite what they did before."""
-    entry = entry_build(
-        actor=actor,
-        actor_kind=actor_kind,
-        object_kind=object_kind,
-        object_id=object_id,
-        object_label=object_label,
-        action=action,
-        changes=changes,
-        reason=reason,
-        offices=offices,
-        national_code=national_code,
-        tracking_code=tracking_code,
-        actor_name=actor_name,
-        actor_role=actor_role,
-        actor_office=actor_office,
-    )
+def entry_record(**fields: Any) -> AuditEntry:
+    """One row of the log (the fields of `entry_build`), saved in the caller's transaction. A staff actor's
+    name, role and office are snapshots of the moment: a later change of role does not rewrite what they
+    did before."""
+    entry = entry_build(**fields)
     entry.save(force_insert=True)
     return entry
 
@@ -109,7 +80,8 @@ def entry_build(
     actor_office: str = "",
     **extra: object,
 ) -> AuditEntry:
-    """entry_record's row, not yet saved: for writers that save a set of them in one statement."""
+    """A row of the log, not yet saved: for writers that save a set of them in one statement (entry_record
+    saves one)."""
     staff = actor is not None and getattr(actor, "is_authenticated", False)
     if staff and not (actor_role or actor_office):
         actor_role, actor_office = actor_describe(actor)

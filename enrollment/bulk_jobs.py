@@ -37,7 +37,7 @@ from enrollment.models import (
     EnrollmentRequest,
     KanoonUserObjectPermission,
 )
-from enrollment.reports.exports import _admin_list
+from enrollment.reports.exports import admin_list_queryset
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def _failure(error: Exception) -> str:
 def _selection(job: BulkMoveJob) -> QuerySet[EnrollmentRequest]:
     """The requests the job may move, as its clerk's scope is now: the cartable list its filters describe,
     or every request the clerk sees (the ticked ids are then taken from it)."""
-    requests = _admin_list(EnrollmentRequest, job.user, job.query) if job.selected_ids is None else None
+    requests = admin_list_queryset(EnrollmentRequest, job.user, job.query) if job.selected_ids is None else None
     return selectors.requests_visible_to(job.user, requests)
 
 

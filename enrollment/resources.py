@@ -14,6 +14,7 @@ from import_export.fields import Field
 from tablib import Dataset
 
 from core.identity import normalize_mobile
+from core.importing import AllOrNothingImport, blank_rows_drop
 from core.text import normalize_digits_only, normalize_text, to_persian_digits
 from core.widgets import (
     ChoiceWidget,
@@ -36,7 +37,7 @@ def import_reason(file_name: str | None) -> str:
     return (f"{IMPORT_REASON}: {file_name}" if file_name else IMPORT_REASON)[:100]
 
 
-class PensionerResource(resources.ModelResource):
+class PensionerResource(AllOrNothingImport, resources.ModelResource):
     national_code = Field(attribute="national_code", column_name="کد ملی", widget=NationalCodeWidget())
     pension_number = Field(
         attribute="pension_number", column_name="شماره مستمری", widget=NormalizedTextWidget(normalize_digits_only)
@@ -93,33 +94,10 @@ class PensionerResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.scope = scope
 
-    def import_data(
-        self,
-        dataset,
-        dry_run=False,
-        raise_errors=False,
-        use_transactions=None,
-        collect_failed_rows=False,
-        rollback_on_validation_errors=False,
-        **kwargs,
-    ):
-        """All or nothing for every caller: the admin's confirm step passes no rollback flag of its own, and
-        without `rollback_on_validation_errors` import-export commits the valid rows of a file whose other
-        rows failed validation."""
-        return super().import_data(
-            dataset,
-            dry_run=dry_run,
-            raise_errors=raise_errors,
-            use_transactions=True,
-            collect_failed_rows=collect_failed_rows,
-            rollback_on_validation_errors=True,
-            **kwargs,
-        )
-
     def before_import(self, dataset: Dataset, **kwargs) -> None:
         if dataset.headers:
             dataset.headers = [normalize_text(h) if isinstance(h, str) else h for h in dataset.headers]
-        _drop_trailing_blank_rows(dataset)
+        blank_rows_drop(dataset)
         for name in self.CHECKED_BY_LOOKUP:
             self.fields[name].widget.load()
         self._codes = self._cleaned_column(dataset, "national_code")
@@ -233,9 +211,3 @@ class PensionerResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs) -> None:
         """Nothing: ModelResource resets the id sequence here, needed only when ids come from the file (they
         never do) and unsafe while other transactions insert pensioners."""
-
-
-def _drop_trailing_blank_rows(dataset: Dataset) -> None:
-    """Spreadsheets often carry formatted but empty rows after the data."""
-    while len(dataset) and all(value in (None, "") for value in dataset[-1]):
-        del dataset[-1]

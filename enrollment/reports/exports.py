@@ -186,14 +186,14 @@ def export_rows(*, user: AbstractBaseUser, kind: str, query: str = "", ids: Sequ
     """The rows of an export: the admin list `query` describes, as `user` would see it, scoped again by
     the list's selector; only the objects `ids` when the user ticked rows by hand."""
     spec = SPECS[kind]
-    listed = spec.chosen(user, query) if spec.chosen else _admin_list(spec.model, user, query)
+    listed = spec.chosen(user, query) if spec.chosen else admin_list_queryset(spec.model, user, query)
     chosen = spec.scope(user, listed)
     if ids is not None:
         chosen = chosen.filter(pk__in=ids)
     return spec.rows(chosen).values_list(*spec.resource.rows_columns)
 
 
-def _admin_list(model: type[Model], user: AbstractBaseUser, query: str) -> QuerySet:
+def admin_list_queryset(model: type[Model], user: AbstractBaseUser, query: str) -> QuerySet:
     """The queryset of the model's admin list for `user` with the filters and search of `query`.
 
     Built the way the list page builds it (ChangeList, without its page and count), so a list filter

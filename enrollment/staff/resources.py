@@ -23,6 +23,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 from import_export.results import RowResult
 from tablib import Dataset
 
+from core.importing import AllOrNothingImport, blank_rows_drop
 from core.text import normalize_text, to_persian_digits
 from core.widgets import cell_text
 from enrollment import roles
@@ -54,7 +55,7 @@ class StaffRow:
     active: bool
 
 
-class StaffResource(resources.Resource):
+class StaffResource(AllOrNothingImport, resources.Resource):
     username = Field(column_name=COLUMNS["username"])
     first_name = Field(column_name=COLUMNS["first_name"])
     last_name = Field(column_name=COLUMNS["last_name"])
@@ -78,32 +79,10 @@ class StaffResource(resources.Resource):
         super().__init__(**kwargs)
         self.actor = actor
 
-    def import_data(
-        self,
-        dataset,
-        dry_run=False,
-        raise_errors=False,
-        use_transactions=None,
-        collect_failed_rows=False,
-        rollback_on_validation_errors=False,
-        **kwargs,
-    ):
-        """All or nothing for every caller (see enrollment/resources.py, PensionerResource.import_data)."""
-        return super().import_data(
-            dataset,
-            dry_run=dry_run,
-            raise_errors=raise_errors,
-            use_transactions=True,
-            collect_failed_rows=collect_failed_rows,
-            rollback_on_validation_errors=True,
-            **kwargs,
-        )
-
     def before_import(self, dataset: Dataset, **kwargs) -> None:
         if dataset.headers:
             dataset.headers = [normalize_text(h.lstrip("\ufeff")) if isinstance(h, str) else h for h in dataset.headers]
-        while len(dataset) and all(value in (None, "") for value in dataset[-1]):
-            del dataset[-1]
+        blank_rows_drop(dataset)
         missing = [column for column in COLUMNS.values() if column not in (dataset.headers or [])]
         if missing:
             del dataset[:]

@@ -7,6 +7,7 @@ bulk_history_create writes the set's entries with one more INSERT, in the same t
 Each entry is the difference from the object's previous history row, in words (audit.render).
 """
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 
@@ -127,6 +128,14 @@ def entries_write_bulk(
 
 class AuditedHistoryManager(HistoryManager):
     """A model's `history` manager whose bulk writes reach the log too (they send no signal)."""
+
+    @classmethod
+    @functools.cache
+    def from_queryset(cls, queryset_class, class_name=None):
+        """The manager class for a queryset class, built once a process. simple-history's descriptor asks
+        for it on every `instance.history`, each save of a tracked row included, and Django would build a
+        new class each time, copying every queryset method across through inspect."""
+        return super().from_queryset(queryset_class, class_name)
 
     def bulk_history_create(self, objs, *args, **kwargs):
         rows = super().bulk_history_create(objs, *args, **kwargs)

@@ -11,7 +11,10 @@ inserts (bench/baseline), served by the same gunicorn on the same PostgreSQL.
 
 Prints submissions a second, requests a second, p50/p95 of a request, the ratio to the baseline, and the CPU
 time gunicorn's workers spent per request (from /proc): on a machine shared with other work the rates follow
-the load of the moment, the CPU a request costs much less so.
+the load of the moment, the CPU a request costs much less so. Then the whole machine's CPU during the
+wizard's run per submission, by process (gunicorn, PostgreSQL, the SMS qcluster, Redis, the clients, and
+«other», which shows whether anything else was running): what a faster cycle has to cut, and where.
+BENCH_WIZARD_DEBUG=1 prints why each failed cycle failed.
 """
 
 import json
@@ -136,12 +139,38 @@ def _workers_cpu(master_pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+# Where the machine's CPU goes during the wizard's run, by the processes' command lines.
+CPU_GROUPS = [
+    ("gunicorn", "gunicorn"),
+    ("PostgreSQL", "postgres"),
+    ("qcluster (SMS)", "qcluster"),
+    ("Redis", "redis-server"),
+    ("the clients (this script)", "wizard_load.py"),
+]
+
+
+def _cpu_by_group() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by CPU_GROUPS (the rest as «other»)."""
+    seconds = dict.fromkeys([name for name, _ in CPU_GROUPS] + ["other"], 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        group = next((name for name, marker in CPU_GROUPS if marker in command), "other")
+        seconds[group] += used
+    return seconds
+
+
 class Tally:
     def __init__(self):
         self.latencies: list[float] = []
         self.submissions = 0
         self.errors = 0
         self.worker_cpu = 0.0  # seconds, all workers, over the run
+        self.cpu_by_group: dict[str, float] = {}  # seconds over the run, every process of the machine
         self.lock = threading.Lock()
 
     def timed(self, call):
@@ -195,14 +224,18 @@ def _wizard_run(stack: dict[str, str]) -> Tally:
                 return
             try:
                 _cycle(stack["SMOKE_URL"], person[0], person[1], json.loads(person[2]), codes, tally)
-            except Exception:  # a refused or slow cycle counts as an error, the thread goes on
+            except Exception as error:  # a refused or slow cycle counts as an error, the thread goes on
+                if os.environ.get("BENCH_WIZARD_DEBUG"):
+                    print(f"cycle of {person[0]} failed: {error!r}", file=sys.stderr)
                 with tally.lock:
                     tally.errors += 1
 
     master = int((STATE / "gunicorn.pid").read_text())
-    cpu_before = _workers_cpu(master)
+    cpu_before, groups_before = _workers_cpu(master), _cpu_by_group()
     _threads(worker)
     tally.worker_cpu = _workers_cpu(master) - cpu_before
+    groups_after = _cpu_by_group()
+    tally.cpu_by_group = {name: groups_after[name] - groups_before.get(name, 0.0) for name in groups_after}
     return tally
 
 
@@ -277,8 +310,18 @@ def main() -> int:
     print(_line("plain form baseline (2 requests)", baseline, SECONDS))
     ratio = (len(wizard.latencies) / SECONDS) / max(1e-9, len(baseline.latencies) / SECONDS)
     print(f"requests a second, wizard / baseline: {ratio:.2f}×")
+    _cpu_table(wizard)
     _headlines(wizard, baseline, ratio)
     return 0
+
+
+def _cpu_table(wizard: Tally) -> None:
+    """The machine's CPU during the wizard's run, by process, per submission: what a faster cycle must cut."""
+    cores = os.cpu_count() or 1
+    print(f"CPU during the wizard's run ({cores} cores), per submission:")
+    for name, seconds in sorted(wizard.cpu_by_group.items(), key=lambda item: -item[1]):
+        share = seconds / SECONDS / cores * 100
+        print(f"  {name:<28}{seconds * 1000 / max(1, wizard.submissions):>8.1f} ms {share:>5.0f}% of the machine")
 
 
 def _headlines(wizard: Tally, baseline: Tally, ratio: float) -> None:

@@ -162,7 +162,7 @@ def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
     open_requests = EnrollmentRequest.objects.filter(
         pensioner=pensioner, period=period, status__in=(RequestStatus.DRAFT, *workflow.IN_REVIEW)
     )
-    requests = list(open_requests.order_by("pk"))  # at most a draft and one in review: one query for both
+    requests = list(open_requests.order_by())  # at most a draft and one in review: one query for both, no sort
     in_review = next((r for r in requests if r.status != RequestStatus.DRAFT), None)
     if in_review:
         raise MoveRefused(

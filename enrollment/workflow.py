@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import jalali
+from core.queries import unique_row
 from enrollment import roles
 from enrollment.deductions.payroll import payroll_apply, payroll_apply_set
 from enrollment.models import Branch, EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
@@ -186,11 +187,10 @@ def _move(
 ) -> EnrollmentRequest:
     move = MOVES[move_name]
     with transaction.atomic():
-        request = (
+        request = unique_row(
             EnrollmentRequest.objects.select_for_update(of=("self",))
             .select_related("pensioner", "kanoon", "branch", "period")
             .filter(pk=request_id)
-            .first()
         )
         if request is None or not _may_act(move, request, user=user, pensioner=pensioner):
             raise MoveRefused(NOT_FOUND)
@@ -338,11 +338,10 @@ def request_claim(*, request_id: int, by: AbstractBaseUser) -> EnrollmentRequest
     Not a move (the status stays); refused when a colleague holds it, a no-op when `by` already does.
     """
     with transaction.atomic():
-        request = (
+        request = unique_row(
             EnrollmentRequest.objects.select_for_update(of=("self",))
             .select_related("kanoon", "branch", "claimed_by")
             .filter(pk=request_id)
-            .first()
         )
         if request is None:
             raise MoveRefused(NOT_FOUND)

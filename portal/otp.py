@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core import jalali
+from core.queries import unique_row
 from core.ratelimit import LimitsUnavailable, limit_hit
 from core.text import normalize_digits_only, to_persian_digits
 from enrollment.models import Pensioner
@@ -136,7 +137,7 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
     with transaction.atomic():
         _serialize(national_code)
         now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
-        pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
+        pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
         since = now - dt.timedelta(seconds=window)
         codes = LoginCode.objects.filter(national_code=national_code)
         failures = codes.filter(created_at__gt=now - DAY).values("national_code").annotate(n=Sum("attempts"))
@@ -222,7 +223,7 @@ def login_code_verify(*, national_code: str, code: str) -> Pensioner:
         if login_code.attempts >= max_attempts:
             raise LoginRefused(too_many)
         if constant_time_compare(login_code.code_hash, _code_hash(national_code, code)):
-            pensioner = Pensioner.objects.filter(national_code=national_code).first()
+            pensioner = unique_row(Pensioner.objects.filter(national_code=national_code))
             if pensioner is not None:
                 login_code.used_at = now
                 login_code.save(update_fields=["used_at"])
@@ -247,7 +248,7 @@ def mask_mobile(mobile: str) -> str:
 
 def masked_mobile_for(national_code: str) -> str:
     """The masked mobile on file, or for an unknown national code a decoy that stays the same."""
-    pensioner = Pensioner.objects.filter(national_code=national_code).only("mobile").first()
+    pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
     if pensioner is not None:
         return mask_mobile(pensioner.mobile)
     digest = int(salted_hmac("portal.otp.decoy", national_code, algorithm="sha256").hexdigest(), 16)

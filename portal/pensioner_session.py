@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from core.queries import unique_row
 from enrollment.models import Pensioner
 
 PENSIONER_ID = "portal.pensioner_id"
@@ -54,8 +55,7 @@ def pensioner_current(request: HttpRequest) -> Pensioner | None:
             request.session[EXPIRED_FLAG] = True
         else:
             # The row alone, on every request of theirs: the paying branch is read by the pages that name it.
-            found = list(Pensioner.objects.filter(pk=pensioner_id)[:1])  # a unique key: no ORDER BY to build
-            pensioner = found[0] if found else None
+            pensioner = unique_row(Pensioner.objects.filter(pk=pensioner_id))
             if now - seen_at >= _TOUCH_EVERY_SECONDS:
                 request.session[SEEN_AT] = now
     request._pensioner_cache = pensioner

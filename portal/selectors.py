@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
+from core.queries import unique_row
 from enrollment import workflow
 from enrollment.models import EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
 from portal.models import Announcement
@@ -80,8 +81,8 @@ def requests_of(pensioner: Pensioner) -> list[RequestCard]:
 
 
 def request_of(pensioner: Pensioner, tracking_code: str) -> EnrollmentRequest | None:
-    return (
-        EnrollmentRequest.objects.filter(pensioner=pensioner, tracking_code=tracking_code)
-        .select_related("period", "kanoon", "branch")
-        .first()
+    return unique_row(
+        EnrollmentRequest.objects.filter(pensioner=pensioner, tracking_code=tracking_code).select_related(
+            "period", "kanoon", "branch"
+        )
     )

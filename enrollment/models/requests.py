@@ -195,7 +195,9 @@ class RequestItem(models.Model):
     class Meta:
         verbose_name = "فرد درخواست"
         verbose_name_plural = "افراد درخواست"
-        ordering = ["request", "id"]
+        # The column, not the relation: ordering by "request" would join the requests to sort by their own
+        # ordering (newest submission first) on every read of a request's items.
+        ordering = ["request_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["request", "dependent"], name="one_item_per_dependent"),
             models.UniqueConstraint(

@@ -13,6 +13,7 @@ the outbox (sent, failed for good) or, at the latest, SECRET_KEPT_FOR after it w
 """
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 from enrollment.sms.backends import SmsFailure, backend_get
@@ -81,11 +83,26 @@ def sms_decoy_after_commit() -> None:
     _send_after_commit(None)
 
 
+@functools.cache
+def _broker() -> Broker:
+    """The SMS cluster's broker, one a process: django-q2 otherwise builds a broker, and with Redis a new
+    connection (a connect and four commands of hand-shake), for every task it queues."""
+    return get_broker()
+
+
+def _send_task_queue(message_id: int | None) -> None:
+    """Queues the send task of one message. Its success is not kept as a django-q task row: the outbox
+    row says what became of the message, and django-q2 would otherwise lock and prune its last
+    successes on every task (Q_CLUSTER["save_limit"]), a serial point in every SMS sent. A failure is
+    kept as usual."""
+    async_task(SEND_TASK, message_id, broker=_broker(), save=False)
+
+
 def _send_after_commit(message_id: int | None) -> None:
     """Hands the message to a worker once the caller's transaction commits (at once outside one)."""
 
     def enqueue() -> None:  # a function, not a partial: Django logs a robust hook's failure by __qualname__
-        async_task(SEND_TASK, message_id)
+        _send_task_queue(message_id)
 
     # robust: a broker that is down must not turn the caller's committed change into an error page;
     # the sweep sends the message anyway.
@@ -307,7 +324,7 @@ def sms_queue_many(messages: list[dict]) -> list[OutboxMessage]:
     def enqueue_each() -> None:
         with transaction.atomic():
             for message_id in message_ids:
-                async_task(SEND_TASK, message_id)
+                _send_task_queue(message_id)
 
     transaction.on_commit(enqueue_each, robust=True)
     return created

@@ -142,3 +142,11 @@ def test_the_backfill_writes_the_entries_older_history_lacks_once(submitted_a, k
 
     assert [(e.action, e.actor_id, e.changes, e.reason) for e in _entries(submitted_a)] == expected
     assert AuditEntry.objects.filter(object_kind="enrollment.pensioner").exists()
+
+
+def test_the_history_manager_class_is_built_once_and_still_reads_each_rows_history(submitted_a, world):
+    other = Pensioner.objects.exclude(pk=submitted_a.pensioner_id).first()
+    # simple-history asks for the manager on every save of a tracked row: one class, not one per access.
+    assert type(submitted_a.history) is type(submitted_a.history) is type(other.history)
+    assert submitted_a.history.count() >= 1
+    assert {h.id for h in submitted_a.history.all()} == {submitted_a.pk}

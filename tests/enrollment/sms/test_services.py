@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from django_q.models import OrmQ, Schedule
+from django_q.models import OrmQ, Schedule, Success, Task
 
 from enrollment import workflow
 from enrollment.models import RequestStatus
@@ -70,6 +70,24 @@ def test_after_commit_the_message_goes_once_and_later_senders_find_nothing(
     assert sms_sweep() == {}
     assert sms_sweep(now=timezone.now() + dt.timedelta(hours=2)) == {}
     assert [sent["local_id"] for sent in recorded] == [str(message.pk)]
+
+
+def test_a_sent_message_leaves_no_task_row_and_one_broker_serves_every_hand_over(
+    db, recorded, monkeypatch, django_capture_on_commit_callbacks
+):
+    built = []
+    real_broker = services.get_broker
+    monkeypatch.setattr(services, "get_broker", lambda *args: built.append(args) or real_broker(*args))
+    services._broker.cache_clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _queue(mobile="09120000002")
+    services._broker.cache_clear()
+    assert [m.status for m in OutboxMessage.objects.filter(pk__in=[first.pk, second.pk])] == [SENT, SENT]
+    assert len(recorded) == 2 and len(built) == 1
+    # The outbox row is the record of the send: django-q2 keeps no success row for it.
+    assert not Success.objects.exists() and not Task.objects.exists()
 
 
 def test_the_outbox_only_backend_keeps_the_message_on_the_machine_and_marks_it_sent(

@@ -17,6 +17,7 @@ a failed concurrent build leaves an INVALID index that must be dropped before tr
 
 from django.contrib.postgres import operations as postgres
 from django.db.migrations.operations import AddIndex, RemoveIndex
+from django.db.migrations.operations.base import Operation
 
 
 def _on_postgres(schema_editor) -> bool:
@@ -49,3 +50,38 @@ class RemoveIndexConcurrently(postgres.RemoveIndexConcurrently):
         if _on_postgres(schema_editor):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         return RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class CreateStatistics(Operation):
+    """PostgreSQL's extended statistics on a table (CREATE STATISTICS), so the planner knows how many groups a
+    GROUP BY will make; nothing elsewhere (SQLite has none). Without them PostgreSQL multiplies the columns'
+    own distinct counts: for the dashboard's grouping of millions of requests it expected ten times the real
+    groups, sorted them on disk rather than hashing them, and aggregated a day's expression on one core.
+    It takes no lock that stops writes, and fills at the table's next ANALYZE (autovacuum runs it)."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, *, name: str, table: str, on: str, kinds: str = ""):
+        self.name, self.table, self.on, self.kinds = name, table, on, kinds
+
+    def deconstruct(self):
+        kwargs = {"name": self.name, "table": self.table, "on": self.on}
+        if self.kinds:
+            kwargs["kinds"] = self.kinds
+        return self.__class__.__name__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        pass  # the models do not see statistics
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if _on_postgres(schema_editor):
+            kinds = f" ({self.kinds})" if self.kinds else ""
+            schema_editor.execute(f"CREATE STATISTICS IF NOT EXISTS {self.name}{kinds} ON {self.on} FROM {self.table}")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _on_postgres(schema_editor):
+            schema_editor.execute(f"DROP STATISTICS IF EXISTS {self.name}")
+
+    def describe(self):
+        return f"Create statistics {self.name} on {self.table}"

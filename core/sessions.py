@@ -28,12 +28,15 @@ class SessionStore(cached_db.SessionStore):
             data = None
         if data is not None:
             return data
-        data = DatabaseStore.load(self)
-        if data:
-            try:
-                self._cache.set(self.cache_key, data, self.get_expiry_age())
-            except Exception:
-                log.warning("session cache unavailable on fill", exc_info=True)
+        row = self._get_session_from_db()
+        if row is None:
+            return {}
+        data = self.decode(row.session_data)
+        try:
+            # The row's own expiry: get_expiry_age() without it would read the session being loaded.
+            self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=row.expire_date))
+        except Exception:
+            log.warning("session cache unavailable on fill", exc_info=True)
         return data
 
     def exists(self, session_key):

@@ -33,7 +33,7 @@ from core import jalali
 from core.db_router import reading_replica
 from core.text import to_persian_digits
 from enrollment import selectors
-from enrollment.models import RequestItem, RequestStatus
+from enrollment.models import Branch, County, Kanoon, RequestItem, RequestStatus
 from enrollment.reports.charts import Chart, Datum, horizontal_bars, vertical_bars
 from enrollment.reports.reconciliation import FindingKind, reconciliation_counts
 from policies.models import ContractPeriod
@@ -256,48 +256,87 @@ def dashboard_compute(user: AbstractBaseUser, period: ContractPeriod) -> Dashboa
 
 
 def _dashboard(requests: QuerySet, period: ContractPeriod) -> Dashboard:
-    by_status = {
-        row["status"]: row
-        for row in requests.values("status")
-        .annotate(count=Count("pk"), enroll=Sum("enroll_count"), withdraw=Sum("withdraw_count"))
-        .order_by()
-    }
+    groups = _groups(requests)
+    by_status: dict[str, dict] = {}
+    for group in groups:
+        row = by_status.setdefault(group.status, {"count": 0, "enroll": 0, "withdraw": 0})
+        row["count"] += group.count
+        row["enroll"] += group.enroll
+        row["withdraw"] += group.withdraw
+    counties, branches = _office_names(groups)
     return Dashboard(
         period_id=period.pk,
         period_title=period.title,
         window_opens_at=period.window_opens_at,
         window_closes_at=period.window_closes_at,
         statuses=[StatusCount(s, s.label, by_status.get(s, {}).get("count", 0)) for s in STATUS_ORDER],
-        counties=_offices(requests, "kanoon__county_id", "kanoon__county__name", S.KANOON_REVIEW, "شهرستان‌های دیگر"),
-        branches=_offices(requests, "branch_id", "branch__name", S.BRANCH_REVIEW, "شعب دیگر"),
+        counties=_offices(groups, "county_id", counties, S.KANOON_REVIEW, "شهرستان‌های دیگر"),
+        branches=_offices(groups, "branch_id", branches, S.BRANCH_REVIEW, "شعب دیگر"),
         days=_days(requests, period),
-        kanoon_backlog=_backlog(requests, "kanoon__county_id", "kanoon__county__name", S.KANOON_REVIEW),
-        branch_backlog=_backlog(requests, "branch_id", "branch__name", S.BRANCH_REVIEW),
+        kanoon_backlog=_backlog(groups, "county_id", counties, S.KANOON_REVIEW),
+        branch_backlog=_backlog(groups, "branch_id", branches, S.BRANCH_REVIEW),
         persons=_persons(requests, by_status),
     )
 
 
-def _offices(requests: QuerySet, pk: str, name: str, waiting: str, rest: str) -> list[OfficeRow]:
-    """The TOP offices by requests, then one row summing all the others."""
-    rows = list(
-        requests.values(pk, name)
-        .annotate(
-            total=Count("pk"),
-            waiting=Count("pk", filter=Q(status=waiting)),
-            accepted=Count("pk", filter=Q(status=S.ACCEPTED)),
-        )
-        .order_by("-total", name)
+@dataclass(frozen=True)
+class _Group:
+    """The period's requests of one status, Kanoon and branch: what every figure but the days and the
+    persons is summed from."""
+
+    status: str
+    county_id: int
+    branch_id: int
+    count: int
+    enroll: int
+    withdraw: int
+    oldest: dt.datetime | None  # the longest wait among them
+
+
+def _groups(requests: QuerySet) -> list[_Group]:
+    """One grouped scan of the requests for the statuses, offices and queues together (at 2,000,000
+    requests a few tens of thousands of groups), rather than one scan a figure."""
+    rows = (
+        requests.values("status", "kanoon_id", "branch_id")
+        .annotate(count=Count("pk"), enroll=Sum("enroll_count"), withdraw=Sum("withdraw_count"))
+        .annotate(oldest=Min("waiting_since"))
+        .order_by()
+        .values_list("status", "kanoon_id", "branch_id", "count", "enroll", "withdraw", "oldest")
     )
-    top = [OfficeRow(row[pk], row[name], row["total"], row["waiting"], row["accepted"]) for row in rows[:TOP]]
-    others = rows[TOP:]
+    rows = list(rows)
+    county_of = dict(Kanoon.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "county_id"))
+    return [
+        _Group(status, county_of[kanoon_id], branch_id, count, enroll or 0, withdraw or 0, oldest)
+        for status, kanoon_id, branch_id, count, enroll, withdraw, oldest in rows
+    ]
+
+
+def _office_names(groups: list[_Group]) -> tuple[dict[int, str], dict[int, str]]:
+    counties = dict(County.objects.filter(pk__in={g.county_id for g in groups}).values_list("pk", "name"))
+    branches = dict(Branch.objects.filter(pk__in={g.branch_id for g in groups}).values_list("pk", "name"))
+    return counties, branches
+
+
+def _offices(groups: list[_Group], office: str, names: dict[int, str], waiting: str, rest: str) -> list[OfficeRow]:
+    """The TOP offices by requests, then one row summing all the others."""
+    sums: dict[int, list[int]] = {}
+    for group in groups:
+        total_waiting_accepted = sums.setdefault(getattr(group, office), [0, 0, 0])
+        total_waiting_accepted[0] += group.count
+        total_waiting_accepted[1] += group.count if group.status == waiting else 0
+        total_waiting_accepted[2] += group.count if group.status == S.ACCEPTED else 0
+    rows = sorted(
+        (OfficeRow(pk, names[pk], *figures) for pk, figures in sums.items()), key=lambda row: (-row.total, row.name)
+    )
+    top, others = rows[:TOP], rows[TOP:]
     if others:
         top.append(
             OfficeRow(
                 None,
                 f"{rest} ({to_persian_digits(len(others))})",
-                sum(row["total"] for row in others),
-                sum(row["waiting"] for row in others),
-                sum(row["accepted"] for row in others),
+                sum(row.total for row in others),
+                sum(row.waiting for row in others),
+                sum(row.accepted for row in others),
             )
         )
     return top
@@ -324,15 +363,20 @@ def _date_range(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
-def _backlog(requests: QuerySet, pk: str, name: str, status: str) -> list[Backlog]:
+def _backlog(groups: list[_Group], office: str, names: dict[int, str], status: str) -> list[Backlog]:
     """The TOP offices whose oldest waiting request has waited longest."""
-    rows = (
-        requests.filter(status=status)
-        .values(pk, name)
-        .annotate(waiting=Count("pk"), oldest=Min("waiting_since"))
-        .order_by("oldest", name)[:TOP]
-    )
-    return [Backlog(row[pk], row[name], row["waiting"], row["oldest"]) for row in rows]
+    waiting: dict[int, list] = {}
+    for group in groups:
+        if group.status != status:
+            continue
+        count_oldest = waiting.setdefault(getattr(group, office), [0, None])
+        count_oldest[0] += group.count
+        if group.oldest is not None and (count_oldest[1] is None or group.oldest < count_oldest[1]):
+            count_oldest[1] = group.oldest
+    rows = [Backlog(pk, names[pk], count, oldest) for pk, (count, oldest) in waiting.items()]
+    # A queue with no waiting time recorded sorts last, as PostgreSQL puts NULL after every date.
+    rows.sort(key=lambda row: (row.oldest is None, row.oldest or dt.datetime.max.replace(tzinfo=dt.UTC), row.name))
+    return rows[:TOP]
 
 
 def _persons(requests: QuerySet, by_status: dict[str, dict]) -> Persons:

@@ -52,3 +52,17 @@ def test_a_key_that_is_taken_is_not_shared():
     assert newcomer.session_key == "n" * 32
     assert SessionStore(someone.session_key).load() == {"portal.pensioner_id": 1}
     assert SessionStore("n" * 32).load() == {"portal.login_national_code": "0010000021"}
+
+
+def test_a_session_missing_from_the_cache_is_read_in_one_query_and_put_back_with_its_expiry():
+    session = SessionStore()
+    session["portal.pensioner_id"] = 7
+    session.set_expiry(900)
+    session.save()
+    session._cache.delete(session.cache_key)  # evicted, or written while the cache was away
+    reader = SessionStore(session.session_key)
+    with CaptureQueriesContext(connection) as context:
+        assert reader["portal.pensioner_id"] == 7
+    assert _statements(context) == ["SELECT"]
+    assert session._cache.get(session.cache_key) == reader.load()
+    assert 890 <= reader.get_expiry_age() <= 900

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core import jalali
 from enrollment import workflow
-from enrollment.models import Dependent, EnrollmentRequest, Kanoon, Operation, Pensioner, RequestItem, RequestStatus
-from enrollment.models.registry import age_on
+from enrollment.models import Dependent, EnrollmentRequest, Operation, Pensioner, RequestItem, RequestStatus
+from enrollment.models.registry import age_on, kanoon_of_county
 from enrollment.rules import PersonChoice, rules_violations
 from enrollment.workflow import MoveRefused
 from policies.models import ContractPeriod, PremiumRate, Relation, TermsVersion
@@ -173,7 +173,7 @@ def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
     if draft:
         draft.period, draft.pensioner = period, pensioner  # the objects at hand, not a query each
         return draft
-    kanoon = Kanoon.objects.filter(county_id=pensioner.county_id).first()
+    kanoon = kanoon_of_county(pensioner.county_id)
     if kanoon is None:
         raise MoveRefused("کانون بازنشستگان شهرستان شما هنوز در سامانه تعریف نشده است؛ لطفاً بعداً مراجعه کنید.")
     try:

@@ -15,7 +15,7 @@ from enrollment.models import (
     ProvinceGroupObjectPermission,
     ProvinceUserObjectPermission,
 )
-from enrollment.models.registry import Branch, branch_forget
+from enrollment.models.registry import Branch, Kanoon, branch_forget, kanoon_forget
 
 
 def _forget_user(sender, instance, **kwargs) -> None:
@@ -70,9 +70,15 @@ def _forget_branch(sender, instance, **kwargs) -> None:
     branch_forget(instance.pk)
 
 
+def _forget_kanoon(sender, instance, **kwargs) -> None:
+    kanoon_forget(instance.county_id)
+
+
 def connect() -> None:
     post_save.connect(_forget_branch, sender=Branch, dispatch_uid="branch-cached-save")
     post_delete.connect(_forget_branch, sender=Branch, dispatch_uid="branch-cached-delete")
+    post_save.connect(_forget_kanoon, sender=Kanoon, dispatch_uid="kanoon-cached-save")
+    post_delete.connect(_forget_kanoon, sender=Kanoon, dispatch_uid="kanoon-cached-delete")
     for model in (KanoonUserObjectPermission, BranchUserObjectPermission, ProvinceUserObjectPermission):
         post_save.connect(_forget_user, sender=model, dispatch_uid=f"scope-{model.__name__}-save")
         post_delete.connect(_forget_user, sender=model, dispatch_uid=f"scope-{model.__name__}-delete")

@@ -58,6 +58,7 @@ class CodeSent:
     issued: bool  # False: the previous code is still fresh, so no new SMS was sent
     expires_at: dt.datetime
     resend_at: dt.datetime
+    masked_mobile: str  # what the code page shows: the number on file, or for an unknown code its decoy
 
 
 def _fa(value: int) -> str:
@@ -153,7 +154,12 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
         if latest and latest.day_failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
             raise _locked_out(national_code, now)
         if latest and _usable(latest, now) and now < resend_at(latest):
-            return CodeSent(issued=False, expires_at=latest.expires_at, resend_at=resend_at(latest))
+            return CodeSent(
+                issued=False,
+                expires_at=latest.expires_at,
+                resend_at=resend_at(latest),
+                masked_mobile=_masked_mobile(national_code, pensioner),
+            )
         recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=since)
         if latest and latest.window_codes >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
             oldest = recent.order_by("created_at").first().created_at
@@ -177,7 +183,12 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
             # worker after commit, so the answer takes as long (bench/signin_timing.py measures it).
             LoginCode.objects.filter(pk=login_code.pk).update(expires_at=login_code.expires_at)
             sms_decoy_after_commit()
-    return CodeSent(issued=True, expires_at=login_code.expires_at, resend_at=resend_at(login_code))
+    return CodeSent(
+        issued=True,
+        expires_at=login_code.expires_at,
+        resend_at=resend_at(login_code),
+        masked_mobile=_masked_mobile(national_code, pensioner),
+    )
 
 
 def _usable(login_code: LoginCode, now: dt.datetime) -> bool:
@@ -249,6 +260,10 @@ def mask_mobile(mobile: str) -> str:
 def masked_mobile_for(national_code: str) -> str:
     """The masked mobile on file, or for an unknown national code a decoy that stays the same."""
     pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
+    return _masked_mobile(national_code, pensioner)
+
+
+def _masked_mobile(national_code: str, pensioner: Pensioner | None) -> str:
     if pensioner is not None:
         return mask_mobile(pensioner.mobile)
     digest = int(salted_hmac("portal.otp.decoy", national_code, algorithm="sha256").hexdigest(), 16)

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     # request is answered here. production.py's storage gives the files hashed names, which WhiteNoise
     # serves compressed and cached for a year.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.csp.CSPMiddleware",  # django-csp's, the policy built once (core/csp.py)
     "core.db_unavailable.DatabaseUnavailableMiddleware",  # a view's OperationalError: the Persian 503 page
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -17,6 +17,7 @@ from audit.history import AuditedHistoryManager
 from audit.models import Action
 from audit.record import Offices
 from core.fields import MobileField, NationalCodeField, PersianTextField
+from core.queries import unique_row
 from core.text import to_persian_digits
 from policies.models import Relation
 
@@ -117,6 +118,26 @@ def branch_cached(branch_id: int | None) -> "Branch | None":
 
 def branch_forget(branch_id: int) -> None:
     cache.delete(_branch_key(branch_id))
+
+
+def _county_kanoon_key(county_id: int) -> str:
+    return f"county-kanoon:{county_id}"
+
+
+def kanoon_of_county(county_id: int) -> "Kanoon | None":
+    """The Kanoon of a county, which reviews its pensioners' requests and which the wizard names: cached like
+    branch_cached and forgotten when a Kanoon is saved or deleted (enrollment.signals). A county without
+    one is not cached: its Kanoon is found as soon as it is entered."""
+    kanoon = cache.get(_county_kanoon_key(county_id))
+    if kanoon is None:
+        kanoon = unique_row(Kanoon.objects.filter(county_id=county_id))  # one Kanoon a county
+        if kanoon is not None:
+            cache.set(_county_kanoon_key(county_id), kanoon, BRANCH_SECONDS)
+    return kanoon
+
+
+def kanoon_forget(county_id: int) -> None:
+    cache.delete(_county_kanoon_key(county_id))
 
 
 def _county_key(county_id: int) -> str:

@@ -1,6 +1,8 @@
 """Sign-in: national code, then the SMS code; resend after a countdown; sign-out."""
 
+import datetime as dt
 import math
+import time
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +22,9 @@ from portal.views.base import render_page
 
 NATIONAL_CODE = "portal.login_national_code"
 NEXT = "portal.login_next"
+# What the code page shows of the code last sent (the masked number, until when it is valid, when another
+# may be asked for): kept from the request that sent it, so the page itself reads nothing from the database.
+CODE_PAGE = "portal.login_code_page"
 SIGNED_OUT = "از سامانه خارج شدید. اگر درخواستی را نیمه‌تمام گذاشته‌اید، با ورود دوباره از همان مرحله ادامه می‌دهید."
 
 
@@ -45,11 +50,12 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         national_code = form.cleaned_data["national_code"]
         try:
-            otp.login_code_request(national_code=national_code, ip=client_ip(request))
+            sent = otp.login_code_request(national_code=national_code, ip=client_ip(request))
         except otp.LoginRefused as refusal:
             form.add_error(None, refusal.message)
         else:
             request.session[NATIONAL_CODE] = national_code
+            _code_page_remember(request, sent)
             return redirect("portal:login_code")
     return render_page(
         request, "portal/login.html", {"form": form, "expired": session_expired_notice(request), "nav": "login"}
@@ -69,22 +75,40 @@ def login_code(request: HttpRequest) -> HttpResponse:
             form.add_error("code", refusal.message)
         else:
             request.session.pop(NATIONAL_CODE, None)
+            request.session.pop(CODE_PAGE, None)
             next_page = request.session.pop(NEXT, None) or _landing(pensioner)
             pensioner_login(request, pensioner)
             return redirect(next_page)
-    latest = otp.login_code_latest(national_code)
-    now = timezone.now()
-    resend_in = max(0, math.ceil((otp.resend_at(latest) - now).total_seconds())) if latest else 0
+    shown = request.session.get(CODE_PAGE) or _code_page_read(national_code)
+    expires_at = dt.datetime.fromtimestamp(shown["expires_at"], dt.UTC) if shown["expires_at"] else None
     context = {
         "form": form,
         "national_code": national_code,
-        "masked_mobile": otp.masked_mobile_for(national_code),
+        "masked_mobile": shown["masked_mobile"],
         "code_sent": otp.CODE_SENT,
-        "expires_at": latest.expires_at if latest else None,
-        "resend_in": resend_in,
+        "expires_at": expires_at,
+        "resend_in": max(0, math.ceil(shown["resend_at"] - time.time())),
         "nav": "login",
     }
     return render_page(request, "portal/login_code.html", context)
+
+
+def _code_page_remember(request: HttpRequest, sent: otp.CodeSent) -> None:
+    request.session[CODE_PAGE] = {
+        "masked_mobile": sent.masked_mobile,
+        "expires_at": sent.expires_at.timestamp(),
+        "resend_at": sent.resend_at.timestamp(),
+    }
+
+
+def _code_page_read(national_code: str) -> dict:
+    """The code page's facts from the database, for a session that has not kept them."""
+    latest = otp.login_code_latest(national_code)
+    return {
+        "masked_mobile": otp.masked_mobile_for(national_code),
+        "expires_at": latest.expires_at.timestamp() if latest else None,
+        "resend_at": otp.resend_at(latest).timestamp() if latest else 0,
+    }
 
 
 @require_POST
@@ -97,6 +121,7 @@ def login_code_resend(request: HttpRequest) -> HttpResponse:
     except otp.LoginRefused as refusal:
         messages.error(request, refusal.message)
     else:
+        _code_page_remember(request, sent)
         if sent.issued:
             messages.success(request, otp.CODE_SENT)
         else:

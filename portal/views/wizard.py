@@ -17,7 +17,7 @@ from core.text import to_persian_digits
 from enrollment import drafts, workflow
 from enrollment.deductions.payroll import deduction_first_month
 from enrollment.models import EnrollmentRequest, Operation, RequestStatus
-from enrollment.models.registry import branch_cached
+from enrollment.models.registry import branch_cached, kanoon_of_county
 from enrollment.workflow import MoveRefused
 from policies.models import TermsVersion
 from policies.selectors import terms_of
@@ -214,7 +214,10 @@ def step_review(request: HttpRequest) -> HttpResponse:
     wizard = _step(request, 4)
     if isinstance(wizard, HttpResponse):
         return wizard
-    return _page(request, "portal/wizard/step4_review.html", wizard, 4, **_review_context(wizard.draft))
+    kanoon = kanoon_of_county(request.pensioner.county_id)
+    if kanoon is None or kanoon.pk != wizard.draft.kanoon_id:  # the county's Kanoon changed since the draft began
+        kanoon = wizard.draft.kanoon
+    return _page(request, "portal/wizard/step4_review.html", wizard, 4, kanoon=kanoon, **_review_context(wizard.draft))
 
 
 def _submit(request: HttpRequest) -> HttpResponse:

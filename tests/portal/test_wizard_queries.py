@@ -1,5 +1,5 @@
 """What the pensioner's whole cycle costs the database: at most 6 statements for a GET step, 10 for a
-POST, 60 for sign-in through confirmation (the audit log's entry of the submission included; a draft's
+POST, 54 for sign-in through confirmation (the issue allows 60; the audit log's entry of the submission included; a draft's
 versions are not in the log), once the period is in use (its terms accepted and its rules frozen by
 earlier pensioners, as all day long in a window). SAVEPOINT/RELEASE are not counted: they are the
 test's own transaction around each request's atomic blocks (BEGIN/COMMIT outside tests).
@@ -13,14 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enrollment.models import Kanoon
-from enrollment.models.registry import branch_cached, kanoon_provinces
+from enrollment.models.registry import branch_cached, kanoon_of_county, kanoon_provinces
 from policies.current import period_current
 from policies.models import ContractPeriod
 from policies.selectors import period_active, terms_current
 from policies.services import period_contract_lock, period_update, terms_version_lock
 from tests.portal.conftest import latest_code
 
-GET_MOST, POST_MOST, CYCLE_MOST = 6, 10, 60
+# The issue allows 60 for the cycle; pinned at what it costs now, so that a statement added shows.
+GET_MOST, POST_MOST, CYCLE_MOST = 6, 10, 54
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def period_in_use(world, pensioner_a):
     period_current()  # read once, as the first pensioner of the day does
     # Earlier requests of the same Kanoon put its province, which the audit log's entry names, in the cache.
     kanoon_provinces([Kanoon.objects.get(county=pensioner_a.county).pk])
+    kanoon_of_county(pensioner_a.county_id)
     return period
 
 
@@ -93,6 +95,16 @@ def test_the_current_period_is_read_once_and_a_change_is_seen_at_once(period_in_
     period_update(period=period_in_use, by=None, changes={"window_closes_at": later}, reason="تمدید مهلت")
     assert period_current().period.window_closes_at == later
     assert ContractPeriod.objects.get(pk=period_in_use.pk).window_closes_at == later
+
+
+def test_the_kanoon_of_a_county_is_read_once_and_a_change_is_seen_at_once(pensioner_a):
+    kanoon_of_county(pensioner_a.county_id)
+    with CaptureQueriesContext(connection) as context:
+        kanoon = kanoon_of_county(pensioner_a.county_id)
+    assert _statements(context) == [] and kanoon.county_id == pensioner_a.county_id
+    kanoon.name = "کانون تازه"
+    kanoon.save()
+    assert kanoon_of_county(pensioner_a.county_id).name == "کانون تازه"
 
 
 def test_the_paying_branch_is_read_once_and_a_change_is_seen_at_once(pensioner_a):

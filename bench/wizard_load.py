@@ -14,15 +14,20 @@ time gunicorn's workers spent per request (from /proc): on a machine shared with
 the load of the moment, the CPU a request costs much less so. Then the whole machine's CPU during the
 wizard's run per submission, by process (gunicorn, PostgreSQL, the SMS qcluster, Redis, the clients, and
 «other», which shows whether anything else was running): what a faster cycle has to cut, and where.
-BENCH_WIZARD_DEBUG=1 prints why each failed cycle failed.
+Last, with valgrind installed, the machine instructions of one submission (bench/_wizard_cycles.py: the
+cycle in one process with Django's test client, under callgrind, BENCH_WIZARD_INSTRUCTION_CYCLES of them,
+default 8): a figure that stays the same from run to run on a shared machine, where the rates above do
+not. BENCH_WIZARD_DEBUG=1 prints why each failed cycle failed.
 """
 
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -44,6 +49,9 @@ BASELINE_PORT = int(os.environ.get("BENCH_WIZARD_BASELINE_PORT", "8121"))
 PENSIONERS = int(os.environ.get("BENCH_WIZARD_PENSIONERS", "3000"))
 SECONDS = float(os.environ.get("BENCH_WIZARD_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_WIZARD_CLIENTS", "8"))
+# Submissions counted under callgrind (bench/_wizard_cycles.py), after WARM_CYCLES that fill the caches.
+INSTRUCTION_CYCLES = int(os.environ.get("BENCH_WIZARD_INSTRUCTION_CYCLES", "8"))
+WARM_CYCLES = 3
 SMS_LINE = re.compile(r"\[SMS \d+\] (09\d{9}): .*?(\d{6})")
 
 
@@ -171,6 +179,7 @@ class Tally:
         self.errors = 0
         self.worker_cpu = 0.0  # seconds, all workers, over the run
         self.cpu_by_group: dict[str, float] = {}  # seconds over the run, every process of the machine
+        self.unused: list[list[str]] = []  # applicants the run did not reach
         self.lock = threading.Lock()
 
     def timed(self, call):
@@ -236,6 +245,7 @@ def _wizard_run(stack: dict[str, str]) -> Tally:
     tally.worker_cpu = _workers_cpu(master) - cpu_before
     groups_after = _cpu_by_group()
     tally.cpu_by_group = {name: groups_after[name] - groups_before.get(name, 0.0) for name in groups_after}
+    tally.unused = list(cursor)
     return tally
 
 
@@ -302,6 +312,7 @@ def main() -> int:
     try:
         wizard = _wizard_run(stack)
         baseline = _baseline_run(stack["DATABASE_URL"])
+        instructions = _instructions(wizard.unused)
     finally:
         _stack_down()
     print(f"{CLIENTS} clients, {SECONDS:.0f} s each; gunicorn 2 sync workers; PostgreSQL, Redis, qcluster")
@@ -311,8 +322,60 @@ def main() -> int:
     ratio = (len(wizard.latencies) / SECONDS) / max(1e-9, len(baseline.latencies) / SECONDS)
     print(f"requests a second, wizard / baseline: {ratio:.2f}×")
     _cpu_table(wizard)
+    if instructions is not None:
+        print(
+            f"machine instructions per submission, in one process under callgrind ({INSTRUCTION_CYCLES} "
+            f"submissions, no HTTP): {instructions / 1e6:.0f} M"
+        )
+        headline("wizard instructions per submission", f"{instructions / 1e6:.0f} M", "(fewer is faster)", None)
     _headlines(wizard, baseline, ratio)
     return 0
+
+
+def _instructions(unused: list[list[str]]) -> float | None:
+    """Machine instructions per submission of the views, middleware, ORM and drivers, counted by callgrind
+    in bench/_wizard_cycles.py on this stack: the same from run to run on a shared machine. None without
+    valgrind (Debian's package) or applicants left."""
+    chosen = unused[: WARM_CYCLES + INSTRUCTION_CYCLES]
+    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        return None
+    if len(chosen) < WARM_CYCLES + INSTRUCTION_CYCLES:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as out:
+        valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}/counts"]
+        cycles = [sys.executable, str(ROOT / "bench/_wizard_cycles.py"), str(STATE / "stack.env"), str(WARM_CYCLES)]
+        child = subprocess.Popen(
+            [*valgrind, *cycles],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+        def step(command: str | None, expect: str) -> None:
+            if command:
+                subprocess.run(["callgrind_control", command, str(child.pid)], check=True, capture_output=True)
+            if expect:
+                line = child.stdout.readline().strip()
+                if line != expect:
+                    raise RuntimeError(f"_wizard_cycles.py said {line!r}, not {expect!r}")
+
+        child.stdin.write("|".join(" ".join(applicant) for applicant in chosen) + "\n")
+        child.stdin.flush()
+        step(None, "ready")
+        step("--instr=on", "")
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        step(None, "done")
+        step("--dump", "")
+        step("--instr=off", "")
+        child.stdin.write("end\n")
+        child.stdin.close()
+        child.wait()
+        dumps = [path for path in Path(out).iterdir() if path.name != "counts"]
+        summary = next(line for line in dumps[0].read_text().splitlines() if line.startswith("summary:"))
+    return int(summary.split()[1]) / INSTRUCTION_CYCLES
 
 
 def _cpu_table(wizard: Tally) -> None:

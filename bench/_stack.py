@@ -99,7 +99,9 @@ class Stack:
             (self.dir / "pg").mkdir(parents=True, exist_ok=True)
             shutil.chown(self.dir, "postgres")
             shutil.chown(self.dir / "pg", "postgres")
-            _as_postgres(f"{_pg_bin()}/initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "--no-locale")
+            _as_postgres(
+                f"{_pg_bin()}/initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"
+            )
         _as_postgres(
             f"{_pg_bin()}/pg_ctl",
             f"-D {data} -l {self.dir}/pg/log -w start",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.text import format_number
 from enrollment import workflow
-from enrollment.models import EnrollmentRequest, Operation, Pensioner, RequestStatus
+from enrollment.models import EnrollmentRequest, Operation, Pensioner, RequestItem, RequestStatus
 from enrollment.reports.dashboard import STATUS_ORDER, dashboard_charts, dashboard_compute, dashboard_for
 from enrollment.reports.reconciliation import FindingKind
 from tests.enrollment.conftest import file_request
@@ -93,6 +93,9 @@ def test_persons_enrolled_withdrawn_and_covered_before_and_after(manager, world,
     persons = dashboard_compute(manager, world).persons
     assert (persons.enroll_accepted, persons.withdraw_accepted) == (3, 2)
     assert (persons.covered_before, persons.covered_after) == (2, 3)
+    # «after» is derived from «before» and the accepted moves: it is what the items themselves say.
+    items = RequestItem.objects.filter(request__status=RequestStatus.ACCEPTED, request__period=world)
+    assert persons.covered_after == items.filter(status_after=True).count()
 
 
 def test_the_charts_are_svg_with_persian_figures_and_a_table(client, manager, world, accepted, spread):

@@ -32,6 +32,7 @@ FULL_COUNT = re.compile(r"SELECT COUNT\(\*\)", re.IGNORECASE)
 class Case:
     who: str
     url: str
+    expect: int = 200  # the status the page is meant to answer with
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ def _cases(pensioners: int) -> list[Case]:
     return [
         Case("superuser", f"{admin}/pensioner/"),
         Case("superuser", f"{admin}/pensioner/?p=50"),
-        Case("superuser", f"{admin}/pensioner/?p=10000"),
+        # Past ADMIN_COUNT_CAP rows the list has no pages (no OFFSET over millions): the admin's own
+        # answer to a page that does not exist, a redirect to the first page with its notice.
+        Case("superuser", f"{admin}/pensioner/?p=10000", expect=302),
         Case("superuser", f"{admin}/pensioner/?is_colleague__exact=1"),
         Case("superuser", f"{admin}/pensioner/?file_active__exact=0"),
         Case("superuser", f"{admin}/pensioner/?province={province.pk}"),
@@ -203,9 +206,9 @@ def _report(results: list[Result]) -> None:
         "registry pages, slowest median",
         f"{slowest.median_ms:.0f} ms",
         "< 2000 ms",
-        slowest.median_ms < 2000 and all(r.status == 200 for r in results),
+        slowest.median_ms < 2000 and all(r.status == r.case.expect for r in results),
     )
-    slow = [r for r in results if r.median_ms > SLOW_MS or r.status != 200 or r.full_count != "-"]
+    slow = [r for r in results if r.median_ms > SLOW_MS or r.status != r.case.expect or r.full_count != "-"]
     for r in slow:
         print(f"\n!! {r.case.who} {r.case.url}: {r.status}, {r.median_ms:.0f} ms; slowest query {r.slowest_ms:.0f} ms:")
         print(f"   {r.slowest_sql[:1500]}")

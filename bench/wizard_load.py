@@ -157,18 +157,26 @@ CPU_GROUPS = [
 ]
 
 
-def _cpu_by_group() -> dict[str, float]:
-    """CPU seconds used so far by every process on the machine, summed by CPU_GROUPS (the rest as «other»)."""
-    seconds = dict.fromkeys([name for name, _ in CPU_GROUPS] + ["other"], 0.0)
+def _cpu_by_process() -> dict[str, tuple[str, float]]:
+    """Every process on the machine: its group (CPU_GROUPS, the rest «other») and the CPU seconds it has used."""
+    processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         group = next((name for name, marker in CPU_GROUPS if marker in command), "other")
-        seconds[group] += used
+        processes[stat.parent.name] = (group, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    return processes
+
+
+def _cpu_used_between(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds by group between two readings, process by process: one that ended meanwhile is left out
+    (its last seconds are lost), one that started is counted whole."""
+    seconds = dict.fromkeys([name for name, _ in CPU_GROUPS] + ["other"], 0.0)
+    for pid, (group, used) in after.items():
+        seconds[group] += used - before.get(pid, (group, 0.0))[1]
     return seconds
 
 
@@ -240,11 +248,10 @@ def _wizard_run(stack: dict[str, str]) -> Tally:
                     tally.errors += 1
 
     master = int((STATE / "gunicorn.pid").read_text())
-    cpu_before, groups_before = _workers_cpu(master), _cpu_by_group()
+    cpu_before, processes_before = _workers_cpu(master), _cpu_by_process()
     _threads(worker)
     tally.worker_cpu = _workers_cpu(master) - cpu_before
-    groups_after = _cpu_by_group()
-    tally.cpu_by_group = {name: groups_after[name] - groups_before.get(name, 0.0) for name in groups_after}
+    tally.cpu_by_group = _cpu_used_between(processes_before, _cpu_by_process())
     tally.unused = list(cursor)
     return tally
 

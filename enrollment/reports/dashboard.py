@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -289,7 +289,7 @@ class _Group(NamedTuple):
     count: int
     enroll: int
     withdraw: int
-    oldest: dt.datetime | None  # the longest wait among them
+    oldest: dt.datetime | None  # the longest wait among them, for the groups waiting in a queue
 
 
 def _groups(requests: QuerySet) -> list[_Group]:
@@ -298,7 +298,8 @@ def _groups(requests: QuerySet) -> list[_Group]:
     rows = (
         requests.values("status", "kanoon_id", "branch_id")
         .annotate(count=Count("pk"), enroll=Sum("enroll_count"), withdraw=Sum("withdraw_count"))
-        .annotate(oldest=Min("waiting_since"))
+        # Only the queues' groups need their longest wait: the others' would be read and parsed for nothing.
+        .annotate(oldest=Min("waiting_since", filter=Q(status__in=(S.KANOON_REVIEW, S.BRANCH_REVIEW))))
         .order_by()
         .values_list("status", "kanoon_id", "branch_id", "count", "enroll", "withdraw", "oldest")
     )

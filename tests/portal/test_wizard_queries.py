@@ -1,8 +1,8 @@
 """What the pensioner's whole cycle costs the database: at most 6 statements for a GET step, 10 for a
-POST, 54 for sign-in through confirmation (the issue allows 60; the audit log's entry of the submission included; a draft's
-versions are not in the log), once the period is in use (its terms accepted and its rules frozen by
-earlier pensioners, as all day long in a window). SAVEPOINT/RELEASE are not counted: they are the
-test's own transaction around each request's atomic blocks (BEGIN/COMMIT outside tests).
+POST, 54 for sign-in through confirmation (the issue allows 60; the audit log's entry of the submission
+included; a draft's versions are not in the log), once the period is in use (its terms accepted and its
+rules frozen by earlier pensioners, as all day long in a window). SAVEPOINT/RELEASE are not counted: they
+are the test's own transaction around each request's atomic blocks (BEGIN/COMMIT outside tests).
 """
 
 import datetime as dt

@@ -2,10 +2,12 @@
 
 Everything is read through the user's scope (selectors.requests_visible_to): national managers and auditors
 see the country, a province manager their provinces and no national figure (the reconciliation's counts too
-are counted and kept per scope). Each figure is one
-grouped or aggregate query over the requests of the period (status, Kanoon and branch are on the
-request and indexed; the per-request person counts `enroll_count`/`withdraw_count` spare a scan of
-the items), so the number of queries does not grow with the data. The result is cached per period
+are counted and kept per scope). Three scans compute every figure, so the number of queries does not
+grow with the data: one of the period's requests grouped by status, Kanoon and branch (the statuses,
+offices and queues are summed from its groups; the per-request person counts `enroll_count` and
+`withdraw_count` spare a scan of the items), one of their submission days, and one of the items of the
+accepted requests for who was covered before them. On PostgreSQL, extended statistics (migration
+enrollment/0011) tell the planner how few groups and days there are. The result is cached per period
 and scope for DASHBOARD_SECONDS: thousands of managers opening the home page share one computation a
 minute. The reconciliation's counts (heavier: they read the deduction documents) are cached per period
 and scope for RECONCILIATION_SECONDS.

@@ -1,8 +1,9 @@
 """What the pensioner's whole cycle costs the database: at most 6 statements for a GET step, 10 for a
-POST, 54 for sign-in through confirmation (the issue allows 60; the audit log's entry of the submission
-included; a draft's versions are not in the log), once the period is in use (its terms accepted and its
-rules frozen by earlier pensioners, as all day long in a window). SAVEPOINT/RELEASE are not counted: they
-are the test's own transaction around each request's atomic blocks (BEGIN/COMMIT outside tests).
+POST, 54 for sign-in through confirmation and 56 on PostgreSQL (the issue allows 60; the audit log's entry
+of the submission included; a draft's versions are not in the log), once the period is in use (its terms
+accepted and its rules frozen by earlier pensioners, as all day long in a window). SAVEPOINT/RELEASE are
+not counted: they are the test's own transaction around each request's atomic blocks (BEGIN/COMMIT
+outside tests).
 """
 
 import datetime as dt
@@ -20,8 +21,10 @@ from policies.selectors import period_active, terms_current
 from policies.services import period_contract_lock, period_update, terms_version_lock
 from tests.portal.conftest import latest_code
 
-# The issue allows 60 for the cycle; pinned at what it costs now, so that a statement added shows.
+# The issue allows 60 for the cycle; pinned at what it costs now, so that a statement added shows. On
+# PostgreSQL the two sign-in steps each take an advisory lock on the national code first (portal/otp.py).
 GET_MOST, POST_MOST, CYCLE_MOST = 6, 10, 54
+ADVISORY_LOCKS = 2
 
 
 @pytest.fixture
@@ -74,7 +77,8 @@ def test_the_whole_cycle_stays_within_its_statements(client, pensioner_a, period
 
     over = [(label, n) for label, n in cost if n > (GET_MOST if label.startswith("GET") else POST_MOST)]
     assert over == [], cost
-    assert sum(n for _, n in cost) <= CYCLE_MOST, cost
+    locks = ADVISORY_LOCKS if connection.vendor == "postgresql" else 0
+    assert sum(n for _, n in cost) <= CYCLE_MOST + locks, cost
     # Rows read by a unique key (the pensioner, a request) are not sorted, and a request's items are read
     # without the requests: each ORDER BY or join costs the ORM its compilation on every step.
     sorted_by_key = [

@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The suite on every core, up to four (pytest-xdist: a test database per worker; each worker keeps
+# pytest-django's order, so the tests that empty the database run after the others). PYTEST_ARGS= runs it
+# in one process; a single file is quicker run directly (.venv/bin/pytest tests/...).
+PYTEST_ARGS ?= -n auto --maxprocesses 4
 
 .PHONY: demo test worker lint format bench clean prod-local smoke faults
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from enrollment.sms.models import OutboxMessage
 from portal.models import LoginCode
 from portal.pensioner_session import PENSIONER_ID, SEEN_AT
+from portal.views.signin import CODE_PAGE
 from tests.portal.conftest import latest_code, sign_in
 
 LOGIN = reverse("portal:login")
@@ -65,6 +66,21 @@ def test_the_code_page_shows_the_masked_mobile_the_validity_and_the_countdown(cl
     assert "اگر کد ملی در سامانه ثبت باشد، کد تایید به شماره همراه ثبت‌شده پیامک شد" in page
     assert re.search(r'data-countdown="(59|60)">(۵۹|۶۰)<', page)
     assert "معتبر است" in page
+
+
+def test_the_code_page_reads_nothing_and_a_session_that_did_not_keep_its_facts_reads_them(client, pensioner_a):
+    client.post(LOGIN, {"national_code": pensioner_a.national_code})
+    with CaptureQueriesContext(connection) as kept:
+        page = _text(client.get(CODE))
+    assert "۰۹۱۲***۰۰۰۱" in page and re.search(r'data-countdown="(59|60)"', page)
+    assert [
+        q for q in kept.captured_queries if "portal_logincode" in q["sql"] or "enrollment_pensioner" in q["sql"]
+    ] == []
+    session = client.session
+    del session[CODE_PAGE]  # a session from before the page kept what it shows
+    session.save()
+    page = _text(client.get(CODE))
+    assert "۰۹۱۲***۰۰۰۱" in page and re.search(r'data-countdown="(59|60)"', page) and "معتبر است" in page
 
 
 def _normalized(page: str) -> str:

@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -134,19 +135,6 @@ class Codes:
             self.codes[mobile] = code
 
 
-def _workers_cpu(master_pid: int) -> float:
-    """CPU seconds (user and system) used so far by the worker processes of the gunicorn master `master_pid`."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, ...
-        except OSError:  # a process that ended meanwhile
-            continue
-        if int(fields[1]) == master_pid:
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 # Where the machine's CPU goes during the wizard's run, by the processes' command lines.
 CPU_GROUPS = [
     ("gunicorn", "gunicorn"),
@@ -157,26 +145,39 @@ CPU_GROUPS = [
 ]
 
 
-def _cpu_by_process() -> dict[str, tuple[str, float]]:
-    """Every process on the machine: its group (CPU_GROUPS, the rest «other») and the CPU seconds it has used."""
+class Process(NamedTuple):
+    parent: int
+    group: str  # CPU_GROUPS' name for it, «other» for the rest
+    seconds: float  # CPU used so far, user and system
+
+
+def _processes() -> dict[str, Process]:
+    """Every process on the machine, read once from /proc: what each CPU reading of this script uses."""
     processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)": state, ppid, ...
             command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+        except OSError:  # a process that ended meanwhile
             continue
         group = next((name for name, marker in CPU_GROUPS if marker in command), "other")
-        processes[stat.parent.name] = (group, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        processes[stat.parent.name] = Process(int(fields[1]), group, seconds)
     return processes
 
 
-def _cpu_used_between(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]]) -> dict[str, float]:
+def _workers_cpu(master_pid: int) -> float:
+    """CPU seconds used so far by the worker processes of the gunicorn master `master_pid`."""
+    return sum(process.seconds for process in _processes().values() if process.parent == master_pid)
+
+
+def _cpu_used_between(before: dict[str, Process], after: dict[str, Process]) -> dict[str, float]:
     """CPU seconds by group between two readings, process by process: one that ended meanwhile is left out
     (its last seconds are lost), one that started is counted whole."""
     seconds = dict.fromkeys([name for name, _ in CPU_GROUPS] + ["other"], 0.0)
-    for pid, (group, used) in after.items():
-        seconds[group] += used - before.get(pid, (group, 0.0))[1]
+    for pid, process in after.items():
+        earlier = before.get(pid)
+        seconds[process.group] += process.seconds - (earlier.seconds if earlier else 0.0)
     return seconds
 
 
@@ -248,10 +249,10 @@ def _wizard_run(stack: dict[str, str]) -> Tally:
                     tally.errors += 1
 
     master = int((STATE / "gunicorn.pid").read_text())
-    cpu_before, processes_before = _workers_cpu(master), _cpu_by_process()
+    cpu_before, processes_before = _workers_cpu(master), _processes()
     _threads(worker)
     tally.worker_cpu = _workers_cpu(master) - cpu_before
-    tally.cpu_by_group = _cpu_used_between(processes_before, _cpu_by_process())
+    tally.cpu_by_group = _cpu_used_between(processes_before, _processes())
     tally.unused = list(cursor)
     return tally
 

@@ -163,25 +163,21 @@ def staff_visible_to(actor: AbstractBaseUser, queryset: QuerySet[User] | None = 
     )
 
 
-def kanoons_grantable(actor: AbstractBaseUser | None) -> QuerySet[Kanoon]:
+def _within_powers(actor: AbstractBaseUser | None, queryset: QuerySet, province: str) -> QuerySet:
+    """The offices of `queryset` the actor may give: all, or those whose `province` lookup is one of theirs."""
     powers = powers_of(actor)
-    queryset = Kanoon.objects.select_related("county").order_by("name")
     if powers is None:
         return queryset.none()
-    return queryset if powers.province_ids is None else queryset.filter(county__province__in=powers.province_ids)
+    return queryset if powers.province_ids is None else queryset.filter(**{f"{province}__in": powers.province_ids})
+
+
+def kanoons_grantable(actor: AbstractBaseUser | None) -> QuerySet[Kanoon]:
+    return _within_powers(actor, Kanoon.objects.select_related("county").order_by("name"), "county__province")
 
 
 def branches_grantable(actor: AbstractBaseUser | None) -> QuerySet[Branch]:
-    powers = powers_of(actor)
-    queryset = Branch.objects.order_by("code")
-    if powers is None:
-        return queryset.none()
-    return queryset if powers.province_ids is None else queryset.filter(province__in=powers.province_ids)
+    return _within_powers(actor, Branch.objects.order_by("code"), "province")
 
 
 def provinces_grantable(actor: AbstractBaseUser | None) -> QuerySet[Province]:
-    powers = powers_of(actor)
-    queryset = Province.objects.order_by("name")
-    if powers is None:
-        return queryset.none()
-    return queryset if powers.province_ids is None else queryset.filter(pk__in=powers.province_ids)
+    return _within_powers(actor, Province.objects.order_by("name"), "pk")

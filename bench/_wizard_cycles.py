@@ -15,7 +15,6 @@ machine's rates and CPU seconds are not.
 
 import json
 import os
-import re
 import sys
 import types
 from pathlib import Path
@@ -70,29 +69,18 @@ def _clients(client_class):
 
 
 def _cycle(client, national_code: str, choices: str) -> None:
-    def get(path):
-        return client.get(path, secure=True)
+    from tests.portal.wizard_cycle import Answer, wizard_cycle
 
-    def post(path, data):
-        return client.post(path, data, secure=True)
+    def answer(response) -> Answer:
+        return Answer(response.status_code, response.content.decode(), response.get("Location", ""))
 
-    get("/login/")
-    post("/login/", {"national_code": national_code})
-    get("/login/code/")
-    if post("/login/code/", {"code": CODE}).status_code != 302:
-        raise RuntimeError(f"sign-in refused for {national_code}")
-    get("/enrollment/")
-    terms = re.search(r'name="terms_version" value="(\d+)"', get("/enrollment/terms/").content.decode()).group(1)
-    post("/enrollment/terms/", {"terms_version": terms})
-    get("/enrollment/my-data/")
-    post("/enrollment/my-data/", {})
-    get("/enrollment/people/")
-    post("/enrollment/people/", json.loads(choices))
-    draft = re.search(r'name="draft" value="(\d+)"', get("/enrollment/review/").content.decode()).group(1)
-    done = post("/enrollment/review/", {"draft": draft})
-    if done.status_code != 302 or "/enrollment/done/" not in done["Location"]:
-        raise RuntimeError(f"submission refused for {national_code}")
-    get(done["Location"])
+    wizard_cycle(
+        lambda path: answer(client.get(path, secure=True)),
+        lambda path, data: answer(client.post(path, data, secure=True)),
+        national_code=national_code,
+        code=lambda: CODE,
+        choices=lambda page: json.loads(choices),
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from _summary import headline  # noqa: E402
 
+from tests.portal.wizard_cycle import Answer, wizard_cycle  # noqa: E402
 from tests.smoke.client import Client, stack_env  # noqa: E402
 
 STATE = Path(os.environ.get("BENCH_WIZARD_DIR", "/tmp/sso-bench-wizard"))
@@ -201,27 +202,18 @@ class Tally:
 
 def _cycle(base: str, national_code: str, mobile: str, choices: dict, codes: Codes, tally: Tally) -> None:
     client = Client(base, address=f"10.9.{hash(national_code) % 250}.{hash(mobile) % 250}")
-    t = tally.timed
-    t(lambda: client.get("/login/"))
     before = codes.codes.get(mobile)
-    t(lambda: client.post("/login/", {"national_code": national_code}, follow=False))
-    t(lambda: client.get("/login/code/"))
-    code = codes.wait(mobile, before)
-    t(lambda: client.post("/login/code/", {"code": code}, follow=False))
-    t(lambda: client.get("/enrollment/", follow=False))
-    page = t(lambda: client.get("/enrollment/terms/"))
-    terms = re.search(r'name="terms_version" value="(\d+)"', page.text).group(1)
-    t(lambda: client.post("/enrollment/terms/", {"terms_version": terms}, follow=False))
-    t(lambda: client.get("/enrollment/my-data/"))
-    t(lambda: client.post("/enrollment/my-data/", {}, follow=False))
-    t(lambda: client.get("/enrollment/people/"))
-    page = t(lambda: client.post("/enrollment/people/", choices, follow=False))
-    if page.status != 302:
-        raise RuntimeError("step 3 refused the choices")
-    page = t(lambda: client.get("/enrollment/review/"))
-    draft = re.search(r'name="draft" value="(\d+)"', page.text).group(1)
-    done = t(lambda: client.post("/enrollment/review/", {"draft": draft}, follow=False))
-    t(lambda: client.get(done.headers["location"]))
+
+    def answer(page) -> Answer:
+        return Answer(page.status, page.text, page.headers.get("location", ""))
+
+    wizard_cycle(
+        lambda path: answer(tally.timed(lambda: client.get(path, follow=False))),
+        lambda path, data: answer(tally.timed(lambda: client.post(path, data, follow=False))),
+        national_code=national_code,
+        code=lambda: codes.wait(mobile, before),
+        choices=lambda page: choices,
+    )
     with tally.lock:
         tally.submissions += 1
 

@@ -4,7 +4,7 @@ those groups or their own (VIEW_ALL_SCOPES makes the scope everything), and the 
 superuser). enrollment/staff/accounts.py drops it once more after its transaction commits."""
 
 from django.contrib.auth.models import Group, User
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from enrollment import selectors
 from enrollment.models import (
@@ -70,13 +70,20 @@ def _forget_branch(sender, instance, **kwargs) -> None:
     branch_forget(instance.pk)
 
 
+def _kanoon_county_before(sender, instance, raw=False, **kwargs) -> None:
+    """The county a Kanoon is in before a save, so that a move forgets what is cached under both counties."""
+    if instance.pk is not None and not raw:
+        instance._county_before = Kanoon.objects.filter(pk=instance.pk).values_list("county_id", flat=True).first()
+
+
 def _forget_kanoon(sender, instance, **kwargs) -> None:
-    kanoon_forget(instance.county_id)
+    kanoon_forget(instance.pk, [instance.county_id, getattr(instance, "_county_before", None)])
 
 
 def connect() -> None:
     post_save.connect(_forget_branch, sender=Branch, dispatch_uid="branch-cached-save")
     post_delete.connect(_forget_branch, sender=Branch, dispatch_uid="branch-cached-delete")
+    pre_save.connect(_kanoon_county_before, sender=Kanoon, dispatch_uid="kanoon-cached-county-before")
     post_save.connect(_forget_kanoon, sender=Kanoon, dispatch_uid="kanoon-cached-save")
     post_delete.connect(_forget_kanoon, sender=Kanoon, dispatch_uid="kanoon-cached-delete")
     for model in (KanoonUserObjectPermission, BranchUserObjectPermission, ProvinceUserObjectPermission):

@@ -6,6 +6,7 @@ the payroll's audit trail.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import models
@@ -16,6 +17,7 @@ from audit.facts import Facts, related
 from audit.history import AuditedHistoryManager
 from audit.models import Action
 from audit.record import Offices
+from core.cached_rows import CachedRow
 from core.fields import MobileField, NationalCodeField, PersianTextField
 from core.queries import unique_row
 from core.text import to_persian_digits
@@ -99,45 +101,40 @@ COUNTY_OFFICES_SECONDS = 3600
 BRANCH_SECONDS = 3600
 
 
-def _branch_key(branch_id: int) -> str:
-    return f"branch:{branch_id}"
+def _branch_read(branch_id: int) -> "Branch | None":
+    return unique_row(Branch.objects.filter(pk=branch_id))
+
+
+def _county_kanoon_read(county_id: int) -> "Kanoon | None":
+    return unique_row(Kanoon.objects.filter(county_id=county_id))  # one Kanoon a county
+
+
+_branches = CachedRow("branch", _branch_read, BRANCH_SECONDS)
+_county_kanoons = CachedRow("county-kanoon", _county_kanoon_read, BRANCH_SECONDS)
 
 
 def branch_cached(branch_id: int | None) -> "Branch | None":
     """A branch as the pensioner's pages name it (name, address, phone): a few hundred rows that change
     rarely, cached and forgotten when one is saved (enrollment.signals)."""
-    if branch_id is None:
-        return None
-    branch = cache.get(_branch_key(branch_id))
-    if branch is None:
-        branch = Branch.objects.filter(pk=branch_id).first()
-        if branch is not None:
-            cache.set(_branch_key(branch_id), branch, BRANCH_SECONDS)
-    return branch
+    return None if branch_id is None else _branches.get(branch_id)
 
 
 def branch_forget(branch_id: int) -> None:
-    cache.delete(_branch_key(branch_id))
-
-
-def _county_kanoon_key(county_id: int) -> str:
-    return f"county-kanoon:{county_id}"
+    _branches.forget([branch_id])
 
 
 def kanoon_of_county(county_id: int) -> "Kanoon | None":
     """The Kanoon of a county, which reviews its pensioners' requests and which the wizard names: cached like
-    branch_cached and forgotten when a Kanoon is saved or deleted (enrollment.signals). A county without
-    one is not cached: its Kanoon is found as soon as it is entered."""
-    kanoon = cache.get(_county_kanoon_key(county_id))
-    if kanoon is None:
-        kanoon = unique_row(Kanoon.objects.filter(county_id=county_id))  # one Kanoon a county
-        if kanoon is not None:
-            cache.set(_county_kanoon_key(county_id), kanoon, BRANCH_SECONDS)
-    return kanoon
+    branch_cached. A county without one is not cached: its Kanoon is found as soon as it is entered."""
+    return _county_kanoons.get(county_id)
 
 
-def kanoon_forget(county_id: int) -> None:
-    cache.delete(_county_kanoon_key(county_id))
+def kanoon_forget(kanoon_id: int, county_ids: Iterable[int | None]) -> None:
+    """Forgets what is cached of a Kanoon saved or deleted, under the counties it was and is in: its county's
+    Kanoon, those counties' offices in the log and its own province."""
+    counties = {pk for pk in county_ids if pk is not None}
+    _county_kanoons.forget(counties)
+    cache.delete_many([_county_key(pk) for pk in counties] + [_kanoon_province_key(kanoon_id)])
 
 
 def _county_key(county_id: int) -> str:
@@ -146,7 +143,8 @@ def _county_key(county_id: int) -> str:
 
 def county_offices(county_id: int) -> tuple[int | None, int | None]:
     """(province id, Kanoon id) of a county: the offices of its pensioners in the audit log. Cached: a few
-    hundred counties, which do not move between provinces."""
+    hundred counties, which do not move between provinces; forgotten when a Kanoon of theirs is saved or
+    deleted (kanoon_forget)."""
     return county_offices_many([county_id])[county_id]
 
 
@@ -164,10 +162,14 @@ def county_offices_many(county_ids) -> dict[int, tuple[int | None, int | None]]:
     return offices
 
 
+def _kanoon_province_key(kanoon_id: int) -> str:
+    return f"kanoon-province:{kanoon_id}"
+
+
 def kanoon_provinces(kanoon_ids) -> dict[int, int | None]:
     """The province of each Kanoon (by its county), cached like county_offices: a request's office in the log."""
     wanted = set(kanoon_ids)
-    keys = {pk: f"kanoon-province:{pk}" for pk in wanted}
+    keys = {pk: _kanoon_province_key(pk) for pk in wanted}
     found = cache.get_many(list(keys.values()))
     provinces = {pk: found[key] for pk, key in keys.items() if key in found}
     missing = wanted - provinces.keys()

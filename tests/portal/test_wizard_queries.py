@@ -14,11 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enrollment.models import Kanoon
-from enrollment.models.registry import branch_cached, kanoon_of_county, kanoon_provinces
+from enrollment.models.registry import branch_cached, county_offices, kanoon_of_county, kanoon_provinces
 from policies.current import period_current
 from policies.models import ContractPeriod
 from policies.selectors import period_active, terms_current
 from policies.services import period_contract_lock, period_update, terms_version_lock
+from tests.factories import CountyFactory, ProvinceFactory
 from tests.portal.conftest import latest_code
 from tests.portal.wizard_cycle import Answer, choices_offered, wizard_cycle
 
@@ -116,3 +117,17 @@ def test_the_paying_branch_is_read_once_and_a_change_is_seen_at_once(pensioner_a
     branch.name = "شعبه تازه"
     branch.save()
     assert branch_cached(branch.pk).name == "شعبه تازه"
+
+
+def test_a_kanoon_moved_to_another_county_is_forgotten_under_both(pensioner_a):
+    kanoon = kanoon_of_county(pensioner_a.county_id)
+    assert county_offices(pensioner_a.county_id)[1] == kanoon.pk
+    other = CountyFactory(province=ProvinceFactory())
+    assert kanoon_of_county(other.pk) is None
+    kanoon.county = other
+    kanoon.save()
+    assert kanoon_of_county(pensioner_a.county_id) is None
+    assert county_offices(pensioner_a.county_id)[1] is None
+    assert kanoon_of_county(other.pk).pk == kanoon.pk
+    assert county_offices(other.pk) == (other.province_id, kanoon.pk)
+    assert kanoon_provinces([kanoon.pk]) == {kanoon.pk: other.province_id}

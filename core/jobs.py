@@ -71,11 +71,12 @@ class JobRules:
     max_attempts: int
 
 
-def job_claim(model: type[BackgroundJob], job_id: int, rules: JobRules) -> QuerySet | None:
+def job_claim(model: type[BackgroundJob], job_id: int, rules: JobRules, **reset: object) -> QuerySet | None:
     """Takes a queued job (or a running one whose heartbeat stopped) for this worker: running, one more
     attempt. Returns the queryset that matches the job only while this claim holds (pass it to
     `job_beat`), or None when the job is not this caller's: finished, run by a live worker, or gone.
-    A job that has used its attempts fails instead."""
+    A job that has used its attempts fails instead. `reset` clears what a dead worker's attempt left on
+    the row (a job that starts over)."""
     now = timezone.now()
     claimable = model.objects.filter(
         Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - rules.stale_after),
@@ -85,7 +86,7 @@ def job_claim(model: type[BackgroundJob], job_id: int, rules: JobRules) -> Query
     if gave_up.update(status=JobStatus.FAILED, error=gave_up_reason(rules.max_attempts), finished_at=now):
         return None
     if not claimable.update(
-        status=JobStatus.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, error=""
+        status=JobStatus.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, error="", **reset
     ):
         return None
     attempt = model.objects.filter(pk=job_id).values_list("attempts", flat=True).get()

@@ -40,7 +40,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -51,6 +51,7 @@ from audit.models import AuditEntry
 from audit.resources import AuditEntryExportResource
 from core import jalali
 from core.db_router import reading_replica
+from core.jobs import JobRules, Superseded, job_beat, job_claim, job_fail, job_finish
 from core.spreadsheet import XlsxBook, safe_row
 from enrollment import selectors
 from enrollment.models import EnrollmentRequest, Pensioner, RequestItem
@@ -75,7 +76,6 @@ CONTENT_TYPES = {
 }
 
 REFUSED = "شما اجازه این خروجی را ندارید."
-GAVE_UP = "ساختن فایل پس از چند بار تلاش انجام نشد؛ خروجی را دوباره درخواست کنید."
 NOT_QUEUED = "صف کارهای پس‌زمینه در دسترس نبود؛ خروجی را دوباره درخواست کنید."
 
 
@@ -405,54 +405,37 @@ def _run_after_commit(job_id: int) -> None:
 # -- running a job -----------------------------------------------------------------------------------
 
 
-class _Superseded(Exception):
-    """Another worker took the job over (this one was thought dead): stop writing."""
-
-
 def export_job_run(*, job_id: int) -> str | None:
     """Writes a queued job's file and stores it; returns the job's new status, or None when the job was
-    not this caller's to run: finished, being written by a live worker, or gone.
+    not this caller's to run: finished, being written by a live worker, given up, or gone.
 
-    A worker first claims the job with a conditional UPDATE (queued, or running with no progress for
-    STALE_AFTER → running, one more attempt); progress updates name that attempt, so a worker taken
+    The claim, the progress and the end are core.jobs' moves, as for every background job: a job whose
+    progress stopped for STALE_AFTER is taken over by the next delivery of its task, and a worker taken
     for dead cannot overwrite the one that took over. After REPORTS_EXPORT_MAX_ATTEMPTS starts the job
-    fails for good.
+    fails for good, and the manager may start it again.
     """
-    now = timezone.now()
-    claimable = ExportJob.objects.filter(
-        Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER),
-        pk=job_id,
-    )
-    if claimable.filter(attempts__gte=max_attempts()).update(
-        status=ExportStatus.FAILED, error=GAVE_UP, finished_at=now
-    ):
-        return ExportStatus.FAILED
-    claimed = claimable.update(
-        status=ExportStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        heartbeat_at=now,
-        rows_written=0,
-        error="",
-    )
-    if not claimed:
+    mine = job_claim(ExportJob, job_id, export_rules(), rows_written=0)
+    if mine is None:
         return None
     job = ExportJob.objects.select_related("user").get(pk=job_id)
-    mine = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING, attempts=job.attempts)
     try:
         written = _job_write(job, mine)
-    except _Superseded:
+    except Superseded:
         logger.warning("Export job %s was taken over by another worker", job.pk)
         return None
     except Exception as error:
         logger.exception("Export job %s failed", job.pk)
-        reason = str(error) if isinstance(error, PermissionError) else f"ساختن فایل ناموفق بود: {error}"
-        mine.update(status=ExportStatus.FAILED, error=reason[:2000], finished_at=timezone.now())
+        job_fail(mine, str(error) if isinstance(error, PermissionError) else f"ساختن فایل ناموفق بود: {error}")
         return ExportStatus.FAILED
-    if not mine.update(status=ExportStatus.DONE, file=job.file.name, rows_written=written, finished_at=timezone.now()):
+    if not job_finish(mine, file=job.file.name, rows_written=written):
         job.file.delete(save=False)  # taken over at the last moment: the other worker's file is the one kept
         return None
     return ExportStatus.DONE
+
+
+def export_rules() -> JobRules:
+    """An export beats every CHUNK_SIZE rows; a job silent for STALE_AFTER has lost its worker."""
+    return JobRules(stale_after=STALE_AFTER, max_attempts=max_attempts())
 
 
 def _job_write(job: ExportJob, mine: QuerySet[ExportJob]) -> int:
@@ -463,10 +446,10 @@ def _job_write(job: ExportJob, mine: QuerySet[ExportJob]) -> int:
     rows = export_rows(user=job.user, kind=job.kind, query=job.query, ids=job.selected_ids)
     with reading_replica():
         total = rows.count()
-    _progress(mine, total_estimate=total)
+    job_beat(mine, total_estimate=total)
 
     def on_chunk(written: int) -> None:
-        _progress(mine, rows_written=written)
+        job_beat(mine, rows_written=written)
 
     with tempfile.TemporaryFile() as scratch:
         written = export_write(kind=job.kind, rows=rows, file_format=job.file_format, out=scratch, on_chunk=on_chunk)
@@ -474,8 +457,3 @@ def _job_write(job: ExportJob, mine: QuerySet[ExportJob]) -> int:
         # A name nobody can guess, in case the storage is ever served as it is.
         job.file.save(f"{job.pk}-{secrets.token_hex(8)}.{job.file_format}", File(scratch), save=False)
     return written
-
-
-def _progress(mine: QuerySet[ExportJob], **values: object) -> None:
-    if not mine.update(heartbeat_at=timezone.now(), **values):
-        raise _Superseded

@@ -2,7 +2,7 @@
 monthly lists and the cartable's bulk moves. Registered as the django-q2 schedule "jobs_sweep" by reports'
 migration 0002."""
 
-from core.jobs import JobRules, job_sweep
+from core.jobs import job_sweep
 from enrollment import bulk_jobs
 from enrollment.deductions import jobs as deduction_jobs
 from enrollment.deductions.models import MonthlyListJob, RolloverJob
@@ -11,15 +11,10 @@ from enrollment.reports import exports
 from enrollment.reports.models import ExportJob
 
 
-def export_rules() -> JobRules:
-    # An export beats every CHUNK_SIZE rows; exports.STALE_AFTER is when its own claim takes a job over.
-    return JobRules(stale_after=exports.STALE_AFTER, max_attempts=exports.max_attempts())
-
-
 def jobs_sweep() -> dict[str, dict[str, int]]:
     """Requeues or fails every stalled job; returns the counts per kind of job (for the task's result)."""
     return {
-        "exports": job_sweep(ExportJob.objects.all(), export_rules(), queue=exports.export_job_queue),
+        "exports": job_sweep(ExportJob.objects.all(), exports.export_rules(), queue=exports.export_job_queue),
         "rollovers": job_sweep(
             RolloverJob.objects.all(), deduction_jobs.ROLLOVER_RULES, queue=deduction_jobs.rollover_queue
         ),

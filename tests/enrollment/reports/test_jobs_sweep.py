@@ -12,7 +12,7 @@ from core.jobs import JobRules, Superseded, gave_up_reason, job_beat, job_claim
 from enrollment.deductions import jobs as deduction_jobs
 from enrollment.deductions.models import MonthlyListJob, RolloverJob
 from enrollment.models import Branch
-from enrollment.reports import sweep
+from enrollment.reports import exports
 from enrollment.reports.models import ExportJob, ExportKind
 from enrollment.reports.sweep import jobs_sweep
 from policies import services
@@ -42,7 +42,7 @@ def _job(model, manager, world, new_period):
 
 def _rules(model) -> JobRules:
     return {
-        ExportJob: sweep.export_rules(),
+        ExportJob: exports.export_rules(),
         RolloverJob: deduction_jobs.ROLLOVER_RULES,
         MonthlyListJob: deduction_jobs.MONTHLY_RULES,
     }[model]
@@ -107,8 +107,8 @@ def test_a_queued_job_whose_task_was_lost_is_queued_again(
 
 def test_a_worker_taken_for_dead_cannot_write_once_the_sweep_requeued_its_job(manager, world, new_period):
     job = _job(ExportJob, manager, world, new_period)
-    mine = job_claim(ExportJob, job.pk, sweep.export_rules())
-    _worker_dies(job, sweep.export_rules())
+    mine = job_claim(ExportJob, job.pk, exports.export_rules())
+    _worker_dies(job, exports.export_rules())
     jobs_sweep()
     with pytest.raises(Superseded):
         job_beat(mine, rows_written=10)
@@ -118,8 +118,8 @@ def test_an_export_requeued_by_the_sweep_is_written_by_the_next_worker(
     manager, world, new_period, django_capture_on_commit_callbacks
 ):
     job = _job(ExportJob, manager, world, new_period)
-    job_claim(ExportJob, job.pk, sweep.export_rules())
-    _worker_dies(job, sweep.export_rules())
+    job_claim(ExportJob, job.pk, exports.export_rules())
+    _worker_dies(job, exports.export_rules())
     with django_capture_on_commit_callbacks(execute=True):
         jobs_sweep()
     job.refresh_from_db()

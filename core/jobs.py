@@ -108,20 +108,25 @@ def job_fail(mine: QuerySet, reason: str) -> None:
     mine.update(status=JobStatus.FAILED, error=reason[:2000], finished_at=timezone.now())
 
 
-def job_sweep(
-    queryset: QuerySet, rules: JobRules, *, queue: Callable[[int], None], reason: Callable[[int], str] = gave_up_reason
-) -> dict[str, int]:
-    """Finds the jobs of `queryset` that stalled: running with no heartbeat for `stale_after` (the worker
-    died), or queued that long (the task was lost on its way). Those with attempts left go back to the
-    queue — `queue(job_id)`, which hands the job to the task queue once the transaction commits, once per
-    job however many sweeps run at once — the others fail with `reason(attempts)`. Returns how many of each."""
-    now = timezone.now()
+def job_stalled(rules: JobRules, now: dt.datetime) -> Q:
+    """The jobs that stalled by `now`: running with no heartbeat for `stale_after` (the worker died), or
+    queued that long (the task was lost on its way). The sweep takes them up; /metrics counts them."""
     limit = now - rules.stale_after
-    stalled = queryset.filter(
+    return (
         Q(status=JobStatus.RUNNING, heartbeat_at__lt=limit)
         | Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True, created_at__lt=limit)
         | Q(status=JobStatus.QUEUED, created_at__lt=limit) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=limit))
     )
+
+
+def job_sweep(
+    queryset: QuerySet, rules: JobRules, *, queue: Callable[[int], None], reason: Callable[[int], str] = gave_up_reason
+) -> dict[str, int]:
+    """Finds the jobs of `queryset` that stalled (job_stalled). Those with attempts left go back to the
+    queue — `queue(job_id)`, which hands the job to the task queue once the transaction commits, once per
+    job however many sweeps run at once — the others fail with `reason(attempts)`. Returns how many of each."""
+    now = timezone.now()
+    stalled = queryset.filter(job_stalled(rules, now))
     counts = {"requeued": 0, "failed": 0}
     for pk, status, heartbeat_at, attempts in stalled.values_list("pk", "status", "heartbeat_at", "attempts"):
         # Only if nobody moved it since it was read: a worker's beat or another sweep makes this a no-op.

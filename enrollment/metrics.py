@@ -5,7 +5,9 @@ a process, so frequent scrapes do not add load):
 - enrollment_requests{status}: requests by status in the active period;
 - sms_outbox_pending{status} and sms_outbox_oldest_pending_seconds: what waits to reach a phone;
 - sms_outbox_last_hour{status}: messages of the last hour by status (sent, failed, ...);
-- export_jobs{status}: export jobs queued and running, and failed in the last day;
+- background_jobs{kind,status}: exports, rollovers, monthly lists and bulk moves queued, running and
+  stalled (a dead worker the minute sweep has not taken up: if it stays above 0, the sweep is not
+  running), and failed in the last day;
 - task_queue_depth: tasks waiting in the django-q2 broker.
 
 The endpoint answers only to the addresses of METRICS_ALLOWED_ADDRESSES (as core.ratelimit.client_ip
@@ -29,9 +31,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, mult
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from core.jobs import JobStatus, job_stalled
 from core.ratelimit import client_ip
 from enrollment.models import EnrollmentRequest
-from enrollment.reports.models import ExportJob, ExportStatus
+from enrollment.reports.sweep import swept_jobs
 from enrollment.sms.health import outbox_backlog
 from enrollment.sms.models import OutboxMessage, OutboxStatus
 from policies.selectors import period_active
@@ -77,15 +80,7 @@ def _figures():
         last_hour.add_metric([row["status"]], row["n"])
     yield last_hour
 
-    jobs = GaugeMetricFamily("export_jobs", "Exports queued or running, and failed in the last day", labels=["status"])
-    counts = ExportJob.objects.aggregate(
-        queued=Count("pk", filter=Q(status=ExportStatus.QUEUED)),
-        running=Count("pk", filter=Q(status=ExportStatus.RUNNING)),
-        failed=Count("pk", filter=Q(status=ExportStatus.FAILED, created_at__gte=now - dt.timedelta(days=1))),
-    )
-    for status, n in counts.items():
-        jobs.add_metric([status], n)
-    yield jobs
+    yield _background_jobs(now)
 
     from django_q.brokers import get_broker
 
@@ -98,6 +93,25 @@ def _figures():
             "Tasks waiting for the long jobs' cluster (exports, rollover)",
             value=get_broker(settings.LONG_TASKS_CLUSTER).queue_size(),
         )
+
+
+def _background_jobs(now: dt.datetime) -> GaugeMetricFamily:
+    jobs = GaugeMetricFamily(
+        "background_jobs",
+        "Background jobs by kind: queued, running, stalled (no progress for longer than the kind allows), "
+        "and failed in the last day",
+        labels=["kind", "status"],
+    )
+    for kind, swept in swept_jobs().items():
+        counts = swept.model.objects.aggregate(
+            queued=Count("pk", filter=Q(status=JobStatus.QUEUED)),
+            running=Count("pk", filter=Q(status=JobStatus.RUNNING)),
+            stalled=Count("pk", filter=job_stalled(swept.rules(), now)),
+            failed=Count("pk", filter=Q(status=JobStatus.FAILED, created_at__gte=now - dt.timedelta(days=1))),
+        )
+        for status, n in counts.items():
+            jobs.add_metric([kind, status], n)
+    return jobs
 
 
 PRODUCT = CollectorRegistry()  # no auto_describe: registering must not query the database

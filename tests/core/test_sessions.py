@@ -1,5 +1,6 @@
-"""The session store (core/sessions.py): a new session is one INSERT, a sign-in's new key an INSERT and a
-DELETE, and a key that is taken is never shared: the INSERT refuses it and another key is drawn."""
+"""The session store (core/sessions.py): a new session is one INSERT, a sign-in's new key a DELETE and then
+the response's one INSERT, no write opens a transaction of its own, and a key that is taken is never
+shared: the INSERT refuses it and another key is drawn."""
 
 from unittest import mock
 
@@ -26,18 +27,51 @@ def test_a_new_session_is_one_insert():
     assert SessionStore(session.session_key).load() == {"portal.login_national_code": "0010000011"}
 
 
-def test_a_new_key_at_sign_in_is_an_insert_and_a_delete_and_the_old_key_is_gone():
+def test_a_new_key_at_sign_in_is_a_delete_then_one_insert_and_the_old_key_is_gone():
     session = SessionStore()
     session["portal.login_national_code"] = "0010000011"
     session.save()
     old_key = session.session_key
     with CaptureQueriesContext(connection) as context:
         session.cycle_key()
-    assert _statements(context) == ["INSERT", "DELETE"]
+        session["portal.pensioner_id"] = 7  # what the sign-in adds
+        session.save()  # the response's
+    assert _statements(context) == ["DELETE", "INSERT"]
     assert session.session_key != old_key
     assert not Session.objects.filter(session_key=old_key).exists()
     assert SessionStore(old_key).load() == {}  # neither the cache nor the database has it
-    assert SessionStore(session.session_key).load() == {"portal.login_national_code": "0010000011"}
+    expected = {"portal.login_national_code": "0010000011", "portal.pensioner_id": 7}
+    assert SessionStore(session.session_key).load() == expected
+    session._cache.delete(session.cache_key)
+    assert SessionStore(session.session_key).load() == expected  # the database has it too
+
+
+def test_a_new_key_that_is_taken_by_the_time_it_is_stored_is_drawn_again():
+    someone = SessionStore()
+    someone["portal.pensioner_id"] = 1
+    someone.save()
+    signing_in = SessionStore()
+    signing_in["portal.login_national_code"] = "0010000021"
+    signing_in.save()
+    drawn = iter([someone.session_key, "m" * 32])
+    with mock.patch("core.sessions.get_random_string", side_effect=lambda *args: next(drawn)):
+        signing_in.cycle_key()
+        signing_in.save()
+    assert signing_in.session_key == "m" * 32
+    assert SessionStore(someone.session_key).load() == {"portal.pensioner_id": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_each_write_is_its_one_statement():
+    session = SessionStore()
+    with CaptureQueriesContext(connection) as context:
+        session["portal.login_national_code"] = "0010000011"
+        session.save()
+        session["portal.pensioner_id"] = 7
+        session.save()
+        session.cycle_key()
+        session.save()
+    assert [q["sql"].split()[0] for q in context.captured_queries] == ["INSERT", "UPDATE", "DELETE", "INSERT"]
 
 
 def test_a_key_that_is_taken_is_not_shared():

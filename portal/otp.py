@@ -24,8 +24,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -121,7 +119,8 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
     """Issues a code for a (checked) national code and queues its SMS in the same transaction.
 
     A registered and an unknown national code take the same path and the same queries: the lock, the
-    registry lookup, the day's failures, the latest code, the window's count, the code's insert, and
+    registry lookup, the day's codes (the latest, the day's failures and the window's count), the code's
+    insert, and
     then either the SMS's insert into the outbox or, for nobody, an update of the same weight; after
     the commit both hand one send task to the queue (for nobody, one that sends nothing).
     """
@@ -140,18 +139,15 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
         now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
         pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
         since = now - dt.timedelta(seconds=window)
-        codes = LoginCode.objects.filter(national_code=national_code)
-        failures = codes.filter(created_at__gt=now - DAY).values("national_code").annotate(n=Sum("attempts"))
-        issued = codes.filter(created_at__gt=since).values("national_code").annotate(n=Count("pk"))
-        latest = (  # the latest code with the day's wrong codes and the window's codes: one query
-            codes.annotate(
-                day_failures=Coalesce(Subquery(failures.values("n")), 0),
-                window_codes=Coalesce(Subquery(issued.values("n")), 0),
+        # The codes of the day (and of the window, were it longer), newest first: a few rows at most (the
+        # window's allowance caps them), read with one plain query; the counts are taken from them here.
+        codes = list(
+            LoginCode.objects.filter(national_code=national_code, created_at__gt=min(now - DAY, since)).order_by(
+                "-created_at", "-id"
             )
-            .order_by("-created_at", "-id")
-            .first()
         )
-        if latest and latest.day_failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
+        latest = codes[0] if codes else None  # an older code expired long ago: it changes nothing here
+        if sum(c.attempts for c in codes if c.created_at > now - DAY) >= settings.LOGIN_CODE_FAILURES_PER_DAY:
             raise _locked_out(national_code, now)
         if latest and _usable(latest, now) and now < resend_at(latest):
             return CodeSent(
@@ -160,10 +156,9 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
                 resend_at=resend_at(latest),
                 masked_mobile=_masked_mobile(national_code, pensioner),
             )
-        recent = LoginCode.objects.filter(national_code=national_code, created_at__gt=since)
-        if latest and latest.window_codes >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
-            oldest = recent.order_by("created_at").first().created_at
-            minutes = max(1, math.ceil((oldest + dt.timedelta(seconds=window) - now).total_seconds() / 60))
+        in_window = [c.created_at for c in codes if c.created_at > since]
+        if len(in_window) >= settings.LOGIN_CODES_PER_NATIONAL_CODE:
+            minutes = max(1, math.ceil((min(in_window) + dt.timedelta(seconds=window) - now).total_seconds() / 60))
             raise LoginRefused(
                 f"برای این کد ملی در {_fa(window // 60)} دقیقه گذشته "
                 f"{_fa(settings.LOGIN_CODES_PER_NATIONAL_CODE)} بار کد تایید فرستاده شده است. "
@@ -210,16 +205,15 @@ def login_code_verify(*, national_code: str, code: str) -> Pensioner:
     with transaction.atomic():
         _serialize(national_code)
         now = timezone.now()
-        day = LoginCode.objects.filter(national_code=national_code, created_at__gt=now - DAY)
-        day_failures = day.values("national_code").annotate(total=Sum("attempts")).values("total")
-        login_code = (  # the latest code, locked, with the day's wrong codes over all codes: one query
-            LoginCode.objects.select_for_update(of=("self",))
-            .filter(national_code=national_code)
-            .annotate(day_failures=Coalesce(Subquery(day_failures), 0))
+        # The day's codes, newest first and locked: the latest is the one to check, and their wrong tries
+        # count against the day's cap. One plain query over a few rows (the window's allowance caps them).
+        codes = list(
+            LoginCode.objects.select_for_update()
+            .filter(national_code=national_code, created_at__gt=now - DAY)
             .order_by("-created_at", "-id")
-            .first()
         )
-        failures = login_code.day_failures if login_code else 0
+        login_code = codes[0] if codes else None  # a code older than a day expired long ago
+        failures = sum(c.attempts for c in codes)
         if failures >= settings.LOGIN_CODE_FAILURES_PER_DAY:
             raise _locked_out(national_code, now)
         if login_code is None:

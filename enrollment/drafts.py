@@ -3,6 +3,11 @@
 Every function takes the pensioner who is signed in and refuses anything that is not theirs, not
 listed for them (guardianship ended, another pensioner's dependent, unknown id), or outside the
 active period's window.
+
+A draft's history starts as it is created and goes on with its submission: the terms accepted and the
+choices saved in between keep no version of their own (nobody on the staff can open a draft, and the
+submitted version carries the terms, their time and the counts; the items are the choices). The
+submission's entry in the audit log is therefore told against the draft as it was created.
 """
 
 import datetime as dt
@@ -186,11 +191,10 @@ def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
 
 
 def draft_terms_accept(*, draft: EnrollmentRequest, terms: TermsVersion) -> None:
-    """Step 1: records which terms text was accepted, and when."""
+    """Step 1: records which terms text was accepted, and when (no history version: see above)."""
     draft.terms_version = terms
     draft.terms_accepted_at = timezone.now()
-    draft._change_reason = f"پذیرش شرایط قرارداد (نسخه {terms.version})"
-    draft.save(update_fields=["terms_version", "terms_accepted_at", "updated_at"])
+    draft.save_without_historical_record(update_fields=["terms_version", "terms_accepted_at", "updated_at"])
     terms_version_lock(terms)  # free once stamped: the cached terms carry their stamp
 
 
@@ -205,7 +209,7 @@ def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -
     with transaction.atomic():
         draft.enroll_count = chosen.count(Operation.ENROLL)
         draft.withdraw_count = chosen.count(Operation.WITHDRAW)
-        draft.save(update_fields=["enroll_count", "withdraw_count", "updated_at"])
+        draft.save_without_historical_record(update_fields=["enroll_count", "withdraw_count", "updated_at"])
         draft.items.all().delete()
         RequestItem.objects.bulk_create(
             RequestItem(

@@ -156,7 +156,7 @@ class EnrollmentRequest(models.Model):
     @staticmethod
     def audit_wanted(row) -> bool:
         """A draft is the pensioner's own until it is submitted: no one on the staff can open it, so the log
-        starts with its submission (compared with the last draft version, in full)."""
+        starts with its submission (compared with the draft as it was created, in full: enrollment.drafts)."""
         return row.status != RequestStatus.DRAFT
 
     @staticmethod

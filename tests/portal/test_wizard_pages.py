@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import Action, AuditEntry
 from core import jalali
 from core.jalali import format_date
 from enrollment import drafts
@@ -196,6 +197,21 @@ def test_submitting_sends_the_request_to_the_kanoon_and_shows_the_tracking_code(
     assert "@media print" not in page  # the print style lives in the stylesheet
     sms = OutboxMessage.objects.get(request=draft, template="request_submitted")
     assert draft.tracking_code in sms.text
+
+
+def test_a_drafts_history_is_its_creation_and_its_submission_whose_log_entry_tells_what_was_accepted(
+    client_a, pensioner_a
+):
+    draft = _through_step(client_a, 3, pensioner_a)  # terms accepted and choices saved: no version each
+    assert list(draft.history.values_list("status", flat=True)) == [RequestStatus.DRAFT]
+    client_a.post(STEP[4], {"draft": draft.pk})
+    assert list(draft.history.order_by("history_id").values_list("status", flat=True)) == [
+        RequestStatus.DRAFT,
+        RequestStatus.KANOON_REVIEW,
+    ]
+    entry = AuditEntry.objects.get(object_id=draft.pk, action=Action.REQUEST_SUBMIT)
+    told = {change["field"]: change["new"] for change in entry.changes}
+    assert told["نسخه شرایط پذیرفته‌شده"].endswith("نسخه ۱") and told["تعداد ثبت‌نام"] != "۰"
 
 
 def test_a_double_submit_files_one_request_and_one_sms_and_shows_the_same_confirmation(client_a, pensioner_a):

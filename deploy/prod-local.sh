@@ -100,7 +100,7 @@ EOF
     rm -rf "$STATE/metrics" && mkdir "$STATE/metrics"
     PROMETHEUS_MULTIPROC_DIR="$STATE/metrics" \
     .venv/bin/gunicorn config.wsgi --workers 2 --bind "127.0.0.1:$WEB_PORT" --pid "$STATE/gunicorn.pid" \
-        --access-logfile "$STATE/access.log" --error-logfile "$STATE/gunicorn.log" --daemon
+        --error-logfile "$STATE/gunicorn.log" --daemon
     $PY manage.py qcluster > "$STATE/qcluster.log" 2>&1 &
     echo $! > "$STATE/qcluster.pid"
     Q_CLUSTER_NAME=long $PY manage.py qcluster > "$STATE/qcluster-long.log" 2>&1 &

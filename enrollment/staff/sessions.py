@@ -77,9 +77,11 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated and SESSION_KEY in request.session:
+        if SESSION_KEY not in request.session:  # no staff sign-in: a pensioner's or a visitor's request
+            return self.get_response(request)
+        if not request.user.is_authenticated:
             _staff_sign_out(request)  # the account behind the session can no longer sign in
-        elif request.user.is_authenticated:
+        else:
             reason = staff_session_expiry(request)
             if reason is not None:
                 _staff_sign_out(request)

@@ -19,7 +19,6 @@ from django.db import connections, models
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -27,6 +26,7 @@ from audit.log import Position, entry_view, page_of
 from audit.models import AuditEntry
 from audit.render import object_kind
 from core import jalali
+from core.fixed_urls import fixed_reverse
 from core.forms import JalaliDateField, JalaliDateInput, JalaliDateTimeField, JalaliDateTimeInput
 from core.text import to_persian_digits
 
@@ -276,7 +276,7 @@ class PersianDigitsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if (
-            request.path.startswith(reverse("admin:index"))
+            request.path.startswith(fixed_reverse("admin:index"))
             and not response.streaming
             and response.get("Content-Type", "").startswith("text/html")
             and not response.has_header("Content-Encoding")

@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from core.fixed_urls import fixed_reverse
 from core.text import to_persian_digits
 
 LOGIN_AT = "staff.login_at"
@@ -85,7 +86,7 @@ class StaffSessionMiddleware:
             reason = staff_session_expiry(request)
             if reason is not None:
                 _staff_sign_out(request)
-                if request.path.startswith(reverse("admin:index")):
+                if request.path.startswith(fixed_reverse("admin:index")):
                     messages.warning(request, _expiry_message(reason))
                     return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return self.get_response(request)

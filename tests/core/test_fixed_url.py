@@ -5,14 +5,14 @@ from unittest import mock
 from django.template import Context, Template
 from django.urls import reverse, set_script_prefix
 
-from core.templatetags import fixed_url
+from core import fixed_urls
 
 TEMPLATE = Template("{% load fixed_url %}{% fixed_url 'portal:help' %}")
 
 
 def test_the_address_is_djangos_and_is_reversed_once_per_prefix():
-    fixed_url._reversed.cache_clear()
-    with mock.patch.object(fixed_url, "reverse", wraps=reverse) as reversing:
+    fixed_urls._reversed.cache_clear()
+    with mock.patch.object(fixed_urls, "reverse", wraps=reverse) as reversing:
         first = [TEMPLATE.render(Context()) for _ in range(3)]
         assert first == [reverse("portal:help")] * 3 and reversing.call_count == 1
         try:

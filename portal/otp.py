@@ -120,9 +120,8 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
 
     A registered and an unknown national code take the same path and the same queries: the lock, the
     registry lookup, the day's codes (the latest, the day's failures and the window's count), the code's
-    insert, and
-    then either the SMS's insert into the outbox or, for nobody, an update of the same weight; after
-    the commit both hand one send task to the queue (for nobody, one that sends nothing).
+    insert, and then either the SMS's insert into the outbox or, for nobody, an update of the same
+    weight; after the commit both hand one send task to the queue (for nobody, one that sends nothing).
     """
     window = settings.LOGIN_CODE_LIMIT_WINDOW_SECONDS
     try:
@@ -139,8 +138,8 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
         now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
         pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
         since = now - dt.timedelta(seconds=window)
-        # The codes of the day (and of the window, were it longer), newest first: a few rows at most (the
-        # window's allowance caps them), read with one plain query; the counts are taken from them here.
+        # The codes of the day (and of the window, were it longer), newest first, read with one plain query
+        # and counted here: the window's allowance caps them (3 a quarter of an hour: at most 288 a day).
         codes = list(
             LoginCode.objects.filter(national_code=national_code, created_at__gt=min(now - DAY, since)).order_by(
                 "-created_at", "-id"
@@ -206,7 +205,7 @@ def login_code_verify(*, national_code: str, code: str) -> Pensioner:
         _serialize(national_code)
         now = timezone.now()
         # The day's codes, newest first and locked: the latest is the one to check, and their wrong tries
-        # count against the day's cap. One plain query over a few rows (the window's allowance caps them).
+        # count against the day's cap. One plain query; the window's allowance caps the rows, as above.
         codes = list(
             LoginCode.objects.select_for_update()
             .filter(national_code=national_code, created_at__gt=now - DAY)

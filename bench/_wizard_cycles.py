@@ -69,14 +69,11 @@ def _clients(client_class):
 
 
 def _cycle(client, national_code: str, choices: str) -> None:
-    from tests.portal.wizard_cycle import Answer, wizard_cycle
-
-    def answer(response) -> Answer:
-        return Answer(response.status_code, response.content.decode(), response.get("Location", ""))
+    from tests.portal.wizard_cycle import answer_of, wizard_cycle
 
     wizard_cycle(
-        lambda path: answer(client.get(path, secure=True)),
-        lambda path, data: answer(client.post(path, data, secure=True)),
+        lambda path: answer_of(client.get(path, secure=True)),
+        lambda path, data: answer_of(client.post(path, data, secure=True)),
         national_code=national_code,
         code=lambda: CODE,
         choices=lambda page: json.loads(choices),

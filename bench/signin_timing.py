@@ -13,6 +13,7 @@ messages and queued send tasks it made are deleted at the end.
 """
 
 import argparse
+import functools
 import logging
 import os
 import statistics
@@ -117,19 +118,19 @@ def _post(national_code: str) -> float:
     return elapsed
 
 
-_CLIENTS = []
-
-
 def _visitor():
     """A new visitor (no cookies) on the one handler a server process has: a new test Client would build
     the middleware again, and WhiteNoise's reads every static file's headers as it starts."""
-    from django.test import Client
-
-    if not _CLIENTS:
-        _CLIENTS.append(Client())
-    client = _CLIENTS[0]
+    client = _client()
     client.cookies.clear()
     return client
+
+
+@functools.cache
+def _client():
+    from django.test import Client
+
+    return Client()
 
 
 def _queries(national_code: str) -> int:

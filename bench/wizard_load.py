@@ -207,14 +207,16 @@ def _cycle(base: str, national_code: str, mobile: str, choices: dict, codes: Cod
     before = codes.codes.get(mobile)
     shown = {}
 
-    def get(path: str) -> Answer:
-        page = shown["page"] = tally.timed(lambda: client.get(path, follow=False))
+    def answer(page) -> Answer:
         return Answer(page.status, page.text, page.headers.get("location", ""))
+
+    def get(path: str) -> Answer:
+        shown["page"] = tally.timed(lambda: client.get(path, follow=False))
+        return answer(shown["page"])
 
     def post(path: str, data: dict) -> Answer:
         form = {"csrfmiddlewaretoken": shown["page"].csrf(), **data}
-        page = tally.timed(lambda: client.request("POST", path, form, follow=False))
-        return Answer(page.status, page.text, page.headers.get("location", ""))
+        return answer(tally.timed(lambda: client.request("POST", path, form, follow=False)))
 
     wizard_cycle(
         get,

@@ -22,7 +22,7 @@ from policies.selectors import period_active, terms_current
 from policies.services import period_contract_lock, period_update, terms_version_lock
 from tests.factories import CountyFactory, ProvinceFactory
 from tests.portal.conftest import latest_code
-from tests.portal.wizard_cycle import Answer, choices_offered, wizard_cycle
+from tests.portal.wizard_cycle import Answer, answer_of, choices_offered, wizard_cycle
 
 # The issue allows 60 for the cycle; pinned at what it costs now, so that a statement added shows. On
 # PostgreSQL the two sign-in steps each take an advisory lock on the national code first (portal/otp.py).
@@ -58,7 +58,7 @@ def test_the_whole_cycle_stays_within_its_statements(client, pensioner_a, period
             response = call()
         cost.append((label, len(_statements(context))))
         statements.extend(_statements(context))
-        return Answer(response.status_code, response.content.decode(), response.get("Location", ""))
+        return answer_of(response)
 
     def get(path: str) -> Answer:
         label = "GET confirmation" if path.startswith("/enrollment/done/") else f"GET {path}"

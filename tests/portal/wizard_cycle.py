@@ -15,6 +15,11 @@ class Answer(NamedTuple):
     location: str  # the Location header of a redirect, "" otherwise
 
 
+def answer_of(response) -> Answer:
+    """The Answer of a response of Django's test client."""
+    return Answer(response.status_code, response.content.decode(), response.get("Location", ""))
+
+
 Get = Callable[[str], Answer]
 Post = Callable[[str, dict], Answer]
 

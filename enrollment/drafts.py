@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import jalali
+from core.queries import KeyedRead
 from enrollment import workflow
 from enrollment.models import Dependent, EnrollmentRequest, Operation, Pensioner, RequestItem, RequestStatus
 from enrollment.models.registry import age_on, kanoon_of_county
@@ -66,10 +67,15 @@ def eligibility_problem(pensioner: Pensioner, *, at: dt.datetime | None = None) 
 RELATION_ORDER = {Relation.SELF: 0, Relation.SPOUSE: 1, Relation.CHILD: 2, Relation.PARENT: 3}
 
 
+_DEPENDENTS = KeyedRead(lambda pensioner: Dependent.objects.filter(pensioner_id=pensioner).order_by())
+
+
 def _dependents(pensioner: Pensioner) -> list[Dependent]:
     """The pensioner's dependents in step 3's order, read once per pensioner object (a step asks twice)."""
     if not hasattr(pensioner, "_wizard_dependents"):
-        dependents = pensioner.dependents.all()
+        dependents = _DEPENDENTS.rows(pensioner=pensioner.pk)
+        for dependent in dependents:
+            dependent.pensioner = pensioner  # as the related manager would: the object at hand, not a query
         pensioner._wizard_dependents = sorted(
             dependents, key=lambda d: (RELATION_ORDER[d.relation], d.birth_date, d.pk)
         )
@@ -157,6 +163,14 @@ def choices_problems(
     return rules_violations(period=period, people=chosen)
 
 
+# At most a draft and one in review: one query for both, no sort; read on every step.
+_OPEN_REQUESTS = KeyedRead(
+    lambda pensioner, period: EnrollmentRequest.objects.filter(
+        pensioner_id=pensioner, period_id=period, status__in=(RequestStatus.DRAFT, *workflow.IN_REVIEW)
+    ).order_by()
+)
+
+
 def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
     """The pensioner's draft in the active period, created on first use; refused while another
     request of theirs is still being reviewed."""
@@ -164,10 +178,7 @@ def draft_open(*, pensioner: Pensioner) -> EnrollmentRequest:
     if problem:
         raise MoveRefused(problem)
     period = period_accepting_submissions()
-    open_requests = EnrollmentRequest.objects.filter(
-        pensioner=pensioner, period=period, status__in=(RequestStatus.DRAFT, *workflow.IN_REVIEW)
-    )
-    requests = list(open_requests.order_by())  # at most a draft and one in review: one query for both, no sort
+    requests = _OPEN_REQUESTS.rows(pensioner=pensioner.pk, period=period.pk)
     in_review = next((r for r in requests if r.status != RequestStatus.DRAFT), None)
     if in_review:
         raise MoveRefused(
@@ -225,9 +236,12 @@ def draft_choices_set(*, draft: EnrollmentRequest, operations: dict[str, str]) -
     return []
 
 
+_ITEMS = KeyedRead(lambda request: RequestItem.objects.filter(request_id=request).order_by())
+
+
 def draft_operations(draft: EnrollmentRequest) -> dict[str, str]:
     """The saved choices of a draft, keyed like Person.key, so «بازگشت» shows them again."""
-    return {str(item.dependent_id or SELF): item.operation for item in draft.items.all()}
+    return {str(item.dependent_id or SELF): item.operation for item in _ITEMS.rows(request=draft.pk)}
 
 
 @dataclass(frozen=True)
@@ -252,13 +266,18 @@ def premium_monthly(rates: list[PremiumRate], *, relation: str, age: int) -> int
     return sum(rate.insured_share for rate in rates_for_person(rates, relation=relation, age=age))
 
 
+_ITEMS_WITH_DEPENDENTS = KeyedRead(
+    lambda request: RequestItem.objects.filter(request_id=request).select_related("dependent")
+)
+
+
 def draft_review(draft: EnrollmentRequest, *, today: dt.date | None = None) -> list[ReviewLine]:
     """Step 4: every person of the draft with the premium each change costs or saves, at the period's rates."""
     today = today or jalali.today()
     rates = rates_of(draft.period)
     sign = {Operation.ENROLL: 1, Operation.WITHDRAW: -1}
     lines = []
-    for item in draft.items.select_related("dependent"):
+    for item in _ITEMS_WITH_DEPENDENTS.rows(request=draft.pk):
         person = item.dependent or draft.pensioner
         premium = premium_monthly(rates, relation=item.relation, age=person.age_on(today))
         lines.append(

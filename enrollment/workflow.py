@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import jalali
-from core.queries import unique_row
+from core.queries import KeyedRead, unique_row
 from enrollment import roles
 from enrollment.deductions.payroll import payroll_apply, payroll_apply_set
 from enrollment.models import Branch, EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
@@ -174,6 +174,18 @@ def _may_act(move: Move, request: EnrollmentRequest, *, user: AbstractBaseUser |
     return user.has_perm(roles.PROCESS_BRANCH, request.branch)
 
 
+# The request a move locks, with what its guards and its SMS read: a row every submission and every
+# single staff move reads.
+_MOVING = KeyedRead(
+    lambda pk: (
+        EnrollmentRequest.objects.select_for_update(of=("self",))
+        .select_related("pensioner", "kanoon", "branch", "period")
+        .filter(pk=pk)
+        .order_by()[:1]
+    )
+)
+
+
 def _move(
     move_name: str,
     *,
@@ -187,11 +199,7 @@ def _move(
 ) -> EnrollmentRequest:
     move = MOVES[move_name]
     with transaction.atomic():
-        request = unique_row(
-            EnrollmentRequest.objects.select_for_update(of=("self",))
-            .select_related("pensioner", "kanoon", "branch", "period")
-            .filter(pk=request_id)
-        )
+        request = _MOVING.row(pk=request_id)
         if request is None or not _may_act(move, request, user=user, pensioner=pensioner):
             raise MoveRefused(NOT_FOUND)
         if refusal := _refusal(move, request, reason):

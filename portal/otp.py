@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core import jalali
-from core.queries import unique_row
+from core.queries import KeyedRead
 from core.ratelimit import LimitsUnavailable, limit_hit
 from core.text import normalize_digits_only, to_persian_digits
 from enrollment.models import Pensioner
@@ -57,6 +57,13 @@ class CodeSent:
     expires_at: dt.datetime
     resend_at: dt.datetime
     masked_mobile: str  # what the code page shows: the number on file, or for an unknown code its decoy
+
+
+# The pensioner a national code names: the mobile alone where the code is sent, the row at sign-in.
+_MOBILE_OF = KeyedRead(
+    lambda national_code: Pensioner.objects.filter(national_code=national_code).only("mobile").order_by()[:1]
+)
+_PENSIONER_OF = KeyedRead(lambda national_code: Pensioner.objects.filter(national_code=national_code).order_by()[:1])
 
 
 def _fa(value: int) -> str:
@@ -136,7 +143,7 @@ def login_code_request(*, national_code: str, ip: str) -> CodeSent:
     with transaction.atomic():
         _serialize(national_code)
         now = timezone.now()  # after the wait for the lock: the codes it counts may be that recent
-        pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
+        pensioner = _MOBILE_OF.row(national_code=national_code)
         since = now - dt.timedelta(seconds=window)
         # The codes of the day (and of the window, were it longer), newest first, read with one plain query
         # and counted here: the window's allowance caps them (3 a quarter of an hour: at most 288 a day).
@@ -227,7 +234,7 @@ def login_code_verify(*, national_code: str, code: str) -> Pensioner:
         if login_code.attempts >= max_attempts:
             raise LoginRefused(too_many)
         if constant_time_compare(login_code.code_hash, _code_hash(national_code, code)):
-            pensioner = unique_row(Pensioner.objects.filter(national_code=national_code))
+            pensioner = _PENSIONER_OF.row(national_code=national_code)
             if pensioner is not None:
                 login_code.used_at = now
                 login_code.save(update_fields=["used_at"])
@@ -252,7 +259,7 @@ def mask_mobile(mobile: str) -> str:
 
 def masked_mobile_for(national_code: str) -> str:
     """The masked mobile on file, or for an unknown national code a decoy that stays the same."""
-    pensioner = unique_row(Pensioner.objects.filter(national_code=national_code).only("mobile"))
+    pensioner = _MOBILE_OF.row(national_code=national_code)
     return _masked_mobile(national_code, pensioner)
 
 

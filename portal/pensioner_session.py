@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from core.queries import unique_row
+from core.queries import KeyedRead
 from enrollment.models import Pensioner
 
 PENSIONER_ID = "portal.pensioner_id"
@@ -41,6 +41,10 @@ def pensioner_logout(request: HttpRequest) -> None:
     request.session.cycle_key()
 
 
+# The row alone, on every request of theirs: the paying branch is read by the pages that name it.
+_PENSIONER = KeyedRead(lambda pk: Pensioner.objects.filter(pk=pk).order_by()[:1])
+
+
 def pensioner_current(request: HttpRequest) -> Pensioner | None:
     """The signed-in pensioner, or None; an idle session ends here and says so on the next page."""
     if hasattr(request, "_pensioner_cache"):
@@ -54,8 +58,7 @@ def pensioner_current(request: HttpRequest) -> Pensioner | None:
             pensioner_logout(request)
             request.session[EXPIRED_FLAG] = True
         else:
-            # The row alone, on every request of theirs: the paying branch is read by the pages that name it.
-            pensioner = unique_row(Pensioner.objects.filter(pk=pensioner_id))
+            pensioner = _PENSIONER.row(pk=pensioner_id)
             if now - seen_at >= _TOUCH_EVERY_SECONDS:
                 request.session[SEEN_AT] = now
     request._pensioner_cache = pensioner

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from core.queries import unique_row
+from core.queries import KeyedRead
 from enrollment import workflow
 from enrollment.models import EnrollmentRequest, Pensioner, RejectionReason, RequestStatus
 from portal.models import Announcement
@@ -80,9 +80,15 @@ def requests_of(pensioner: Pensioner) -> list[RequestCard]:
     return [RequestCard(request=r, timeline=timelines[r.pk]) for r in requests]
 
 
-def request_of(pensioner: Pensioner, tracking_code: str) -> EnrollmentRequest | None:
-    return unique_row(
-        EnrollmentRequest.objects.filter(pensioner=pensioner, tracking_code=tracking_code).select_related(
-            "period", "kanoon", "branch"
-        )
+_REQUEST_OF = KeyedRead(
+    lambda pensioner, tracking_code: (
+        EnrollmentRequest.objects.filter(pensioner_id=pensioner, tracking_code=tracking_code)
+        .select_related("period", "kanoon", "branch")
+        .order_by()[:1]
     )
+)
+
+
+def request_of(pensioner: Pensioner, tracking_code: str) -> EnrollmentRequest | None:
+    """The pensioner's request with this tracking code (the confirmation page's read)."""
+    return _REQUEST_OF.row(pensioner=pensioner.pk, tracking_code=tracking_code)

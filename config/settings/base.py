@@ -79,6 +79,19 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
+    # The pensioner's pages and the error pages (portal/jinja2/): Jinja2, first, so a page name is looked up
+    # there before the admin's templates (core/jinja.py says why).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "core.jinja.environment",
+            # The backend itself adds request, csrf_input and csrf_token.
+            "context_processors": ["django.contrib.messages.context_processors.messages"],
+        },
+    },
+    # The admin (the staff cartables) and every app's own templates.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],

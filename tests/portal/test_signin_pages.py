@@ -9,7 +9,9 @@ from django.db import connection
 from django.test import Client, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from core.text import to_persian_digits
 from enrollment.sms.models import OutboxMessage
 from portal.models import LoginCode
 from portal.pensioner_session import PENSIONER_ID, SEEN_AT
@@ -65,7 +67,8 @@ def test_the_code_page_shows_the_masked_mobile_the_validity_and_the_countdown(cl
     assert '<label for="id_code">کد تایید</label>' in page
     assert "اگر کد ملی در سامانه ثبت باشد، کد تایید به شماره همراه ثبت‌شده پیامک شد" in page
     assert re.search(r'data-countdown="(59|60)">(۵۹|۶۰)<', page)
-    assert "معتبر است" in page
+    expires = timezone.localtime(LoginCode.objects.get(national_code=pensioner_a.national_code).expires_at)
+    assert f"این کد تا ساعت {to_persian_digits(expires.strftime('%H:%M'))} معتبر است" in page  # Tehran's clock
 
 
 def test_the_code_page_reads_nothing_and_a_session_that_did_not_keep_its_facts_reads_them(client, pensioner_a):

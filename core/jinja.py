@@ -23,7 +23,8 @@ from core.templatetags import jalali
 
 
 def url(name: str, *args) -> str:
-    return reverse(name, args=args or None)
+    """Django's {% url %}; a page without arguments is reversed once (core.fixed_urls)."""
+    return reverse(name, args=args) if args else fixed_reverse(name)
 
 
 def clock(value) -> str:
@@ -44,7 +45,7 @@ def paragraphs(value) -> Markup:
 def environment(**options) -> Environment:
     # Over the backend's default (DebugUndefined under DEBUG would print "{{ name }}" into a demo page).
     env = Environment(**{**options, "undefined": ChainableUndefined})
-    env.globals.update(static=static, url=url, fixed_url=fixed_reverse)
+    env.globals.update(static=static, url=url)
     env.filters.update(
         fa_digits=jalali.fa_digits,
         fa_number=jalali.fa_number,

@@ -259,6 +259,12 @@ def test_another_pensioners_draft_cannot_be_submitted(client_a, pensioner_b):
     assert foreign.status == RequestStatus.DRAFT
 
 
+@pytest.mark.parametrize("draft", ["", "12a", "-1", "9" * 19, "9" * 40])
+def test_a_draft_number_no_row_can_have_is_not_found(client_a, draft):
+    response = client_a.post(STEP[4], {"draft": draft}, follow=True)
+    assert response.status_code == 200 and "این درخواست یافت نشد" in _text(response)
+
+
 def test_the_draft_survives_sign_out_and_the_pensioner_resumes_at_the_right_step(client, pensioner_a):
     sign_in(client, pensioner_a)
     _through_step(client, 1, pensioner_a)

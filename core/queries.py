@@ -47,6 +47,7 @@ class KeyedRead(Generic[M]):
     The keys are the function's parameters. Their values go to the database as given, without the
     field's own preparation the ORM would apply: pass them as the column stores them (ids, normalized
     codes).
+
     The queryset is compiled on first use with a marker for each key; each call puts the values in
     the markers' places, runs the SQL, and builds the instances as the ORM does (from_db, the fields'
     converters, select_related). The shape must yield model instances: no annotations, values() or
@@ -90,8 +91,8 @@ class KeyedRead(Generic[M]):
     def _plan(self) -> tuple[_Plan, type[M], str]:
         if self._model is None:
             shape = self._build(**self._markers())
-            # The database the ORM would choose: a locking read is a write's (the primary), an explicit
-            # using() stays.
+            # The database the ORM would choose (QuerySet.db reads the same two attributes): a locking read
+            # is a write's (the primary), an explicit using() stays.
             self._using, self._for_write, self._model = shape._db, shape._for_write, shape.model
         route = router.db_for_write if self._for_write else router.db_for_read
         alias = self._using or route(self._model)

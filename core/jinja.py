@@ -1,7 +1,7 @@
 """The Jinja2 environment of the pensioner's pages (settings.TEMPLATES; the admin stays on Django's engine).
 
 Why Jinja2 there: eight of the fourteen requests of a submission render a page, and Django's engine spent
-about as long rendering a wizard page as the rest of its request. Jinja2 compiles a template to Python once.
+0.8 of the sign-in page's 2.0 ms rendering it (Jinja2: 0.3). Jinja2 compiles a template to Python once.
 
 What the pages used of Django's engine is here under the same names: the URL and static helpers, the
 Jalali and Persian-digit filters of core.templatetags.jalali, and the few built-in filters they need.
@@ -28,7 +28,8 @@ def url(name: str, *args) -> str:
 
 
 def clock(value) -> str:
-    """«۱۴:۳۰»'s digits: the local time of a datetime, as Django's `time:"H:i"` shows it."""
+    """The local time of a datetime in hours and minutes, as Django's `time:"H:i"` shows it (the page then
+    writes its digits in Persian)."""
     return dateformat.time_format(template_localtime(value), "H:i")
 
 

@@ -68,7 +68,8 @@ class KeyedRead(Generic[M]):
         for position, key in plan.slots:
             params[position] = values[key]
         connection = connections[alias]
-        if plan.locks and connection.get_autocommit():  # the ORM's own guard, which a compiled plan skips
+        # The ORM's own guard, which a compiled plan skips (here also on SQLite, which does not lock).
+        if plan.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)

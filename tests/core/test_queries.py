@@ -63,7 +63,7 @@ def test_the_query_is_compiled_once_and_each_call_is_one_statement(monkeypatch):
     assert compiled == []
 
 
-def test_a_locking_read_refuses_to_run_outside_a_transaction_as_the_orm_does(transactional_db):
+def test_a_locking_read_refuses_to_run_outside_a_transaction(transactional_db):
     request = EnrollmentRequestFactory()
     locking = KeyedRead(lambda pk: EnrollmentRequest.objects.select_for_update().filter(pk=pk))
     with transaction.atomic():

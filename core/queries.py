@@ -63,6 +63,8 @@ class KeyedRead(Generic[M]):
         self._for_write = False
 
     def rows(self, **values: Any) -> list[M]:
+        if any(isinstance(value, int) and not _BIGINT_MIN <= value <= _BIGINT_MAX for value in values.values()):
+            return []  # no integer column holds it: the ORM's empty answer too, where SQLite would overflow
         plan, model, alias = self._plan()
         params = list(plan.params)
         for position, key in plan.slots:
@@ -137,6 +139,8 @@ class KeyedRead(Generic[M]):
             locks=queryset.query.select_for_update,
         )
 
+
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 # No key is this (as a number or as its digits, which a digits-only field keeps as they are); a parameter
 # equal to it is the key's place.

@@ -230,7 +230,7 @@ def _submit(request: HttpRequest) -> HttpResponse:
         return _stop(request, problem)
     draft_id = request.POST.get("draft", "")
     try:
-        if not draft_id.isdigit() or len(draft_id) > 18:  # no row has a larger key (a bigint)
+        if not draft_id.isdigit():
             raise MoveRefused(workflow.NOT_FOUND)
         submitted = drafts.draft_submit(draft_id=int(draft_id), pensioner=pensioner)
     except MoveRefused as refusal:

@@ -28,6 +28,7 @@ def test_rows_are_the_orms_rows_for_each_key_with_dates_booleans_and_datetimes_c
         assert _fields(read) == _fields(orm)
         assert read.pk == request.pk and not read._state.adding and read._state.db == "default"
     assert by_pensioner.rows(pensioner=10**12) == []
+    assert by_pensioner.rows(pensioner=2**63) == [] and by_pensioner.rows(pensioner=-(2**63) - 1) == []
 
 
 def test_select_related_objects_come_with_the_row_without_a_query_more():
